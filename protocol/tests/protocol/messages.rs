@@ -1,0 +1,202 @@
+//! v1 messages: sign → verify round trips and one test per refusal kind.
+
+use parley_protocol::time::{Duration, OffsetDateTime};
+use parley_protocol::{
+    verify, verify_descriptor, AgreementId, Body, Category, ConsentGrant, ConsentId, Did, Endpoints, Feedback,
+    FeedbackSubject, InboxQuery, Intent, Message, MessageType, Money, Purpose, Reply, SecretKey, Timestamp,
+    VendorDescriptor, VerifyError, VerifyPolicy, PROTOCOL_V1,
+};
+use serde_json::{json, Value};
+
+struct Parties {
+    person: SecretKey,
+    vendor: SecretKey,
+}
+
+impl Parties {
+    fn new() -> Self {
+        Self { person: SecretKey::generate(), vendor: SecretKey::generate() }
+    }
+    fn person_did(&self) -> Did {
+        Did::from_public_key(&self.person.to_public())
+    }
+    fn vendor_did(&self) -> Did {
+        Did::from_public_key(&self.vendor.to_public())
+    }
+    fn feedback(&self, score: u8) -> Message {
+        let mut m = Message::new(
+            self.person_did(),
+            self.vendor_did(),
+            Body::Feedback(Feedback {
+                about: FeedbackSubject::Vendor,
+                score,
+                text: Some("Fixed in a day".into()),
+                suggestions: vec!["Open on Saturdays".into()],
+                product: None,
+                contact: None,
+            }),
+        );
+        m.consent = Some(ConsentId::new());
+        m
+    }
+    fn policy(&self) -> VerifyPolicy {
+        VerifyPolicy::for_vendor(self.vendor_did(), OffsetDateTime::now_utc())
+    }
+}
+
+fn resign(doc: &Value, key: &SecretKey) -> Vec<u8> {
+    let mut unsigned = doc.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    let did = Did::from_public_key(&key.to_public());
+    let options = parley_protocol::proof::ProofOptions::for_did(&did, OffsetDateTime::now_utc());
+    serde_json::to_vec(&parley_protocol::proof::add_proof(&unsigned, key, &options).unwrap()).unwrap()
+}
+
+#[test]
+fn signed_messages_verify_and_keep_their_digest() {
+    let p = Parties::new();
+    let signed = p.feedback(9).sign(&p.person).unwrap();
+    let received = verify(signed.canonical().as_bytes(), &p.policy()).unwrap();
+    assert_eq!(received.get(), signed.get());
+    assert_eq!(received.digest(), signed.digest());
+    assert_eq!(received.signer(), &p.person_did());
+    assert_eq!(received.categories(), vec![Category::Feedback]);
+    // Pretty-printed bytes carry the same message: the digest is of the canonical form.
+    let pretty = serde_json::to_vec_pretty(signed.document()).unwrap();
+    assert_eq!(verify(&pretty, &p.policy()).unwrap().digest(), signed.digest());
+}
+
+#[test]
+fn every_v1_type_round_trips() {
+    let p = Parties::new();
+    let to_vendor = |body: Body| {
+        let mut m = Message::new(p.person_did(), p.vendor_did(), body);
+        m.consent = Some(ConsentId::new());
+        m
+    };
+    let grant = Message::new(
+        p.person_did(),
+        p.vendor_did(),
+        Body::ConsentGrant(ConsentGrant {
+            agreement: AgreementId::SdBase,
+            purpose: Purpose::Improvement,
+            categories: vec![Category::Feedback, Category::Product],
+            retention_days: 365,
+            terms: None,
+        }),
+    );
+    let intent = to_vendor(Body::Intent(Intent {
+        what: "A kettle that boils 1.7 l".into(),
+        budget: Some(Money { amount: "80.00".into(), currency: "EUR".into() }),
+        by: Some("2027-01-31".into()),
+        constraints: vec!["no plastic inside".into()],
+        contact: None,
+    }));
+    let query = Message::new(p.person_did(), p.vendor_did(), Body::InboxQuery(InboxQuery { since: None }));
+    for m in [grant, intent, query, p.feedback(0)] {
+        let kind = m.message_type();
+        let signed = m.sign(&p.person).unwrap();
+        let back = verify(signed.canonical().as_bytes(), &p.policy()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(back.get(), signed.get(), "{kind} survives the wire");
+    }
+    let mut reply = Message::new(p.vendor_did(), p.person_did(), Body::Reply(Reply { text: "Sorry!".into() }));
+    reply.in_reply_to = Some(parley_protocol::MessageId::new());
+    let signed = reply.sign(&p.vendor).unwrap();
+    let policy = VerifyPolicy::for_person(p.person_did(), OffsetDateTime::now_utc());
+    assert_eq!(verify(signed.canonical().as_bytes(), &policy).unwrap().message_type(), MessageType::Reply);
+}
+
+#[test]
+fn each_refusal_has_its_kind() {
+    let p = Parties::new();
+    let good = p.feedback(7).sign(&p.person).unwrap();
+    let doc = good.document().clone();
+    let kind = |bytes: &[u8]| verify(bytes, &p.policy()).unwrap_err().kind();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut d = doc.clone();
+        f(&mut d);
+        serde_json::to_vec(&d).unwrap()
+    };
+
+    let mut small = p.policy();
+    small.max_bytes = 100;
+    assert!(matches!(verify(good.canonical().as_bytes(), &small), Err(VerifyError::TooLarge { .. })));
+    assert_eq!(kind(b"{\"type\": "), "malformed-json");
+    assert_eq!(kind(br#"{"a":1,"a":1}"#), "malformed-json");
+    assert_eq!(kind(&with(&|d| d["type"] = json!("Complaint"))), "unknown-type");
+    // A vendor does not take vendor→person types.
+    assert_eq!(kind(&with(&|d| d["type"] = json!("Reply"))), "invalid-message", "Reply has a different body");
+
+    // Invalid fields are named.
+    let invalid = |f: &dyn Fn(&mut Value)| match verify(&with(f), &p.policy()) {
+        Err(VerifyError::Invalid(i)) => i.field,
+        other => panic!("expected invalid, got {other:?}"),
+    };
+    assert_eq!(invalid(&|d| d["body"]["score"] = json!(11)), "body.score");
+    assert_eq!(invalid(&|d| d["body"]["score"] = json!(300)), "body.score");
+    assert_eq!(invalid(&|d| d["id"] = json!("1234")), "id");
+    assert_eq!(invalid(&|d| d["created"] = json!("yesterday")), "created");
+    assert_eq!(invalid(&|d| d["body"]["tracking"] = json!("cookie")), "body.tracking");
+    assert_eq!(invalid(&|d| { d.as_object_mut().unwrap().remove("consent"); }), "consent");
+    assert_eq!(invalid(&|d| d["from"] = json!("did:web:example.com")), "from");
+
+    let stranger = Did::from_public_key(&SecretKey::generate().to_public());
+    assert_eq!(kind(&resign(&with(&|d| d["to"] = json!(stranger.to_string())).pipe(), &p.person)), "wrong-recipient");
+
+    let past = Timestamp::from(OffsetDateTime::now_utc() - Duration::hours(2));
+    let earlier = Timestamp::from(OffsetDateTime::now_utc() - Duration::hours(3));
+    let expired = with(&|d| {
+        d["created"] = json!(earlier.to_string());
+        d["expires"] = json!(past.to_string());
+    });
+    assert_eq!(kind(&resign(&expired.pipe(), &p.person)), "expired");
+    let future = Timestamp::from(OffsetDateTime::now_utc() + Duration::hours(1));
+    assert_eq!(kind(&resign(&with(&|d| d["created"] = json!(future.to_string())).pipe(), &p.person)), "not-yet-valid");
+
+    // Proof problems: tampered body, signed by someone else, stripped proof.
+    assert_eq!(kind(&with(&|d| d["body"]["score"] = json!(10))), "bad-proof");
+    assert_eq!(kind(&resign(&doc, &SecretKey::generate())), "bad-proof");
+    assert_eq!(kind(&with(&|d| { d.as_object_mut().unwrap().remove("proof"); })), "bad-proof");
+    assert_eq!(kind(&with(&|d| d["proof"]["created"] = json!("2020-01-01T00:00:00Z"))), "bad-proof");
+}
+
+trait Pipe {
+    fn pipe(&self) -> Value;
+}
+impl Pipe for Vec<u8> {
+    fn pipe(&self) -> Value {
+        serde_json::from_slice(self).unwrap()
+    }
+}
+
+#[test]
+fn signing_refuses_invalid_messages_and_foreign_keys() {
+    let p = Parties::new();
+    assert!(p.feedback(11).sign(&p.person).is_err(), "score 11 is not on the 0–10 scale");
+    assert!(p.feedback(5).sign(&p.vendor).is_err(), "a message is signed by its sender only");
+}
+
+#[test]
+fn descriptors_are_self_signed() {
+    let vendor = SecretKey::generate();
+    let did = Did::from_public_key(&vendor.to_public());
+    let descriptor = VendorDescriptor {
+        protocol: PROTOCOL_V1.into(),
+        name: "Acme Kettles".into(),
+        did: did.clone(),
+        endpoints: Endpoints {
+            messages: "http://127.0.0.1:8080/parley/v1/messages".into(),
+            inbox: "http://127.0.0.1:8080/parley/v1/inbox".into(),
+        },
+        accepts: vec![MessageType::ConsentGrant, MessageType::Feedback],
+        agreements: vec![AgreementId::SdBase, AgreementId::SdBaseDp],
+        terms: None,
+        created: Timestamp::now(),
+    };
+    let signed = descriptor.clone().sign(&vendor).unwrap();
+    let back = verify_descriptor(signed.canonical().as_bytes()).unwrap();
+    assert_eq!(back.get(), &descriptor);
+    // Someone else's key over the same descriptor is refused.
+    let forged = resign(signed.document(), &SecretKey::generate());
+    assert_eq!(verify_descriptor(&forged).unwrap_err().kind(), "bad-proof");
+}
