@@ -74,11 +74,9 @@ pub fn sign(
     let document = jcs::parse(input)?;
     let key: SecretKey = secret_key.parse()?;
     let created = match created {
-        Some(s) => Some(
-            s.parse::<parley_protocol::Timestamp>()
-                .map_err(|_| ToolError::Created(s.to_owned()))?
-                .get(),
-        ),
+        Some(s) => {
+            Some(s.parse::<parley_protocol::Timestamp>().map_err(|_| ToolError::Created(s.to_owned()))?.get())
+        }
         None => Some(OffsetDateTime::now_utc()),
     };
     let verification_method = verification_method

@@ -82,7 +82,8 @@ pub enum AgreementId {
 
 impl AgreementId {
     /// Every agreement on the roster.
-    pub const ALL: [AgreementId; 5] = [Self::SdBase, Self::SdBaseDp, Self::PdcIntent, Self::PdcAi, Self::PdcGood];
+    pub const ALL: [AgreementId; 5] =
+        [Self::SdBase, Self::SdBaseDp, Self::PdcIntent, Self::PdcAi, Self::PdcGood];
 
     /// The roster identifier, e.g. `SD-BASE`.
     pub fn as_str(&self) -> &'static str {
@@ -99,10 +100,12 @@ impl AgreementId {
 impl std::str::FromStr for AgreementId {
     type Err = Invalid;
     fn from_str(s: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| Invalid::new("agreement", format!("{s:?} is not on the roster (SD-BASE, SD-BASE-DP, PDC-INTENT, PDC-AI, PDC-GOOD)")))
+        Self::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            Invalid::new(
+                "agreement",
+                format!("{s:?} is not on the roster (SD-BASE, SD-BASE-DP, PDC-INTENT, PDC-AI, PDC-GOOD)"),
+            )
+        })
     }
 }
 
@@ -388,7 +391,7 @@ impl Money {
             && digits(whole)
             && digits(frac)
             && frac.len() <= 4
-            && (self.amount.contains('.') == !frac.is_empty());
+            && !self.amount.ends_with('.');
         if !ok {
             return Err(Invalid::new(
                 format!("{field}.amount"),
@@ -482,7 +485,9 @@ impl Receipt {
 impl ConsentAgreement {
     pub(crate) fn validate(&self) -> Result<(), Invalid> {
         match (self.decision, self.agreement) {
-            (Decision::Refused, Some(_)) => Err(Invalid::new("body.agreement", "a refusal names no agreement")),
+            (Decision::Refused, Some(_)) => {
+                Err(Invalid::new("body.agreement", "a refusal names no agreement"))
+            }
             (Decision::Accepted | Decision::Alternative, None) => {
                 Err(Invalid::new("body.agreement", "an acceptance or alternative names its agreement"))
             }

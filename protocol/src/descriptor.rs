@@ -89,7 +89,10 @@ pub fn verify_descriptor(raw: &[u8]) -> Result<Verified<VendorDescriptor>, Verif
     let proof = verify_proof(&document, None)?;
     let signer = Did::from_public_key(&proof.public_key);
     if signer != descriptor.did {
-        return Err(VerifyError::BadProof(format!("signed by {signer}, but the descriptor names {}", descriptor.did)));
+        return Err(VerifyError::BadProof(format!(
+            "signed by {signer}, but the descriptor names {}",
+            descriptor.did
+        )));
     }
     Ok(Verified::new(descriptor, document, signer))
 }

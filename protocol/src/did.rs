@@ -70,10 +70,7 @@ impl Did {
         let did: Did = did.parse()?;
         if let Some(fragment) = fragment {
             if fragment != &did.0[PREFIX.len()..] {
-                return Err(DidError::FragmentMismatch {
-                    did: did.0.clone(),
-                    fragment: fragment.to_owned(),
-                });
+                return Err(DidError::FragmentMismatch { did: did.0.clone(), fragment: fragment.to_owned() });
             }
         }
         Ok(did)
@@ -83,9 +80,7 @@ impl Did {
 impl FromStr for Did {
     type Err = DidError;
     fn from_str(s: &str) -> Result<Self, DidError> {
-        let multibase = s
-            .strip_prefix(PREFIX)
-            .ok_or_else(|| DidError::NotDidKey(s.to_owned()))?;
+        let multibase = s.strip_prefix(PREFIX).ok_or_else(|| DidError::NotDidKey(s.to_owned()))?;
         let key: PublicKey = multibase.parse()?;
         Ok(Self::from_public_key(&key))
     }

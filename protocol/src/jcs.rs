@@ -172,9 +172,7 @@ impl<'de> Visitor<'de> for StrictValue {
         Ok(Value::Number(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("number out of range"))
+        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("number out of range"))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
@@ -193,9 +191,7 @@ impl<'de> Visitor<'de> for StrictValue {
         let mut members = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if members.contains_key(&key) {
-                return Err(de::Error::custom(format_args!(
-                    "{DUPLICATE_PREFIX}{key}{DUPLICATE_SUFFIX}"
-                )));
+                return Err(de::Error::custom(format_args!("{DUPLICATE_PREFIX}{key}{DUPLICATE_SUFFIX}")));
             }
             let value = map.next_value_seed(StrictValue)?;
             members.insert(key, value);
@@ -216,18 +212,12 @@ mod tests {
     fn sorts_by_utf16_code_units_not_code_points() {
         // U+1F600 is D83D DE00 in UTF-16, which sorts before U+FB33; by code point it
         // would sort after.
-        assert_eq!(
-            canon("{\"\u{fb33}\":1,\"\u{1f600}\":2}").unwrap(),
-            "{\"\u{1f600}\":2,\"\u{fb33}\":1}"
-        );
+        assert_eq!(canon("{\"\u{fb33}\":1,\"\u{1f600}\":2}").unwrap(), "{\"\u{1f600}\":2,\"\u{fb33}\":1}");
     }
 
     #[test]
     fn rejects_duplicate_keys_even_when_spelled_differently() {
-        assert_eq!(
-            canon(r#"{"a":1,"\u0061":2}"#),
-            Err(JcsError::DuplicateKey("a".into()))
-        );
+        assert_eq!(canon(r#"{"a":1,"\u0061":2}"#), Err(JcsError::DuplicateKey("a".into())));
         assert!(matches!(canon(r#"{"x":{"b":1,"b":1}}"#), Err(JcsError::DuplicateKey(_))));
     }
 
@@ -262,9 +252,6 @@ mod tests {
 
     #[test]
     fn escapes_only_what_json_requires() {
-        assert_eq!(
-            canon(r#""\u001f\u007f\/\u2028\b""#).unwrap(),
-            "\"\\u001f\u{7f}/\u{2028}\\b\""
-        );
+        assert_eq!(canon(r#""\u001f\u007f\/\u2028\b""#).unwrap(), "\"\\u001f\u{7f}/\u{2028}\\b\"");
     }
 }

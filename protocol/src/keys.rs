@@ -45,9 +45,7 @@ pub enum KeyError {
 /// Decodes a base58btc multibase string (`z…`) to bytes.
 pub fn decode_multibase(s: &str) -> Result<Vec<u8>, KeyError> {
     let body = s.strip_prefix('z').ok_or(KeyError::NotBase58Btc)?;
-    bs58::decode(body)
-        .into_vec()
-        .map_err(|e| KeyError::BadBase58(e.to_string()))
+    bs58::decode(body).into_vec().map_err(|e| KeyError::BadBase58(e.to_string()))
 }
 
 /// Encodes bytes as base58btc multibase (`z…`).
@@ -61,10 +59,8 @@ fn decode_multikey(s: &str, prefix: [u8; 2], name: &'static str) -> Result<[u8; 
         let shown: String = bytes.iter().take(2).map(|b| format!("{b:02x}")).collect();
         return Err(KeyError::UnsupportedCodec(shown, name));
     }
-    let key: [u8; 32] = bytes[2..].try_into().map_err(|_| KeyError::BadLength {
-        actual: bytes.len() - 2,
-        expected: 32,
-    })?;
+    let key: [u8; 32] =
+        bytes[2..].try_into().map_err(|_| KeyError::BadLength { actual: bytes.len() - 2, expected: 32 })?;
     Ok(key)
 }
 
@@ -75,9 +71,7 @@ pub struct PublicKey(ed25519_dalek::VerifyingKey);
 impl PublicKey {
     /// Reads 32 raw bytes.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
-        ed25519_dalek::VerifyingKey::from_bytes(bytes)
-            .map(Self)
-            .map_err(|_| KeyError::InvalidPoint)
+        ed25519_dalek::VerifyingKey::from_bytes(bytes).map(Self).map_err(|_| KeyError::InvalidPoint)
     }
 
     /// The 32 raw bytes.
@@ -193,10 +187,7 @@ mod tests {
         let other = encode_multibase(&[0xe7, 0x01, 1, 2, 3]);
         assert!(matches!(other.parse::<PublicKey>(), Err(KeyError::UnsupportedCodec(..))));
         let short = encode_multibase(&[0xed, 0x01, 1, 2, 3]);
-        assert_eq!(
-            short.parse::<PublicKey>(),
-            Err(KeyError::BadLength { actual: 3, expected: 32 })
-        );
+        assert_eq!(short.parse::<PublicKey>(), Err(KeyError::BadLength { actual: 3, expected: 32 }));
     }
 
     #[test]

@@ -39,10 +39,10 @@ pub mod proof;
 mod verify;
 
 pub use body::{
-    date as validate_date, AgreementId, Category, ConsentAgreement, ConsentGrant, ConsentRevocation, Decision,
-    DeletionReceipt, Feedback, FeedbackSubject, InboxQuery, Intent, IntentWithdrawal, Invalid, Money, Offer,
-    OfferAcceptance, ProductDetails, Purpose, Receipt, ReceiptStatus, Reply, SupportRequest, MAX_ITEMS, MAX_SHORT,
-    MAX_TEXT,
+    date as validate_date, AgreementId, Category, ConsentAgreement, ConsentGrant, ConsentRevocation,
+    Decision, DeletionReceipt, Feedback, FeedbackSubject, InboxQuery, Intent, IntentWithdrawal, Invalid,
+    Money, Offer, OfferAcceptance, ProductDetails, Purpose, Receipt, ReceiptStatus, Reply, SupportRequest,
+    MAX_ITEMS, MAX_SHORT, MAX_TEXT,
 };
 pub use descriptor::{verify_descriptor, Endpoints, VendorDescriptor, PROTOCOL_V1};
 pub use did::{Did, DidError};

@@ -253,10 +253,8 @@ impl Message {
     /// Reads and validates a message from its JSON form; a `proof` member is ignored
     /// here (checking it is [`crate::verify`]'s job).
     pub fn from_value(value: &Value) -> Result<Self, MessageError> {
-        let mut object: Map<String, Value> = value
-            .as_object()
-            .cloned()
-            .ok_or_else(|| Invalid::new("message", "must be a JSON object"))?;
+        let mut object: Map<String, Value> =
+            value.as_object().cloned().ok_or_else(|| Invalid::new("message", "must be a JSON object"))?;
         object.remove("proof");
         let kind = object
             .get("type")
@@ -288,7 +286,10 @@ impl Message {
             }
         }
         if self.requires_consent() && self.consent.is_none() {
-            return Err(Invalid::new("consent", format!("a {} must name the consent it relies on", self.message_type())));
+            return Err(Invalid::new(
+                "consent",
+                format!("a {} must name the consent it relies on", self.message_type()),
+            ));
         }
         if self.from == self.to {
             return Err(Invalid::new("to", "sender and recipient are the same DID"));
@@ -303,9 +304,10 @@ impl Message {
             Body::ConsentAgreement(b) => b.validate(),
             Body::Offer(b) => b.validate(),
             Body::Reply(b) => text("body.text", &b.text, MAX_TEXT, true),
-            Body::InboxQuery(_) | Body::OfferAcceptance(_) | Body::IntentWithdrawal(_) | Body::DeletionReceipt(_) => {
-                Ok(())
-            }
+            Body::InboxQuery(_)
+            | Body::OfferAcceptance(_)
+            | Body::IntentWithdrawal(_)
+            | Body::DeletionReceipt(_) => Ok(()),
         }
     }
 
@@ -317,7 +319,8 @@ impl Message {
             return Err(SignError::WrongKey { from: self.from.to_string(), key: signer.to_string() });
         }
         let options = ProofOptions::for_did(&signer, self.created.get());
-        let document = add_proof(&self.to_value(), key, &options).map_err(|e| SignError::Proof(e.to_string()))?;
+        let document =
+            add_proof(&self.to_value(), key, &options).map_err(|e| SignError::Proof(e.to_string()))?;
         Ok(Verified::new(self, document, signer))
     }
 }

@@ -120,11 +120,7 @@ pub struct VerifiedProof {
 }
 
 /// Returns `document` with an `eddsa-jcs-2022` proof added (spec §3.3.1 and §3.3.5).
-pub fn add_proof(
-    document: &Value,
-    key: &SecretKey,
-    options: &ProofOptions,
-) -> Result<Value, ProofError> {
+pub fn add_proof(document: &Value, key: &SecretKey, options: &ProofOptions) -> Result<Value, ProofError> {
     let doc = document.as_object().ok_or(ProofError::NotAnObject)?;
     if doc.contains_key("proof") {
         return Err(ProofError::AlreadyProved);
@@ -164,11 +160,19 @@ pub fn verify_proof(document: &Value, key: Option<&PublicKey>) -> Result<Verifie
     };
     let proof_type = string_member(proof, "type")?;
     if proof_type != PROOF_TYPE {
-        return Err(ProofError::WrongSuite { member: "type", found: proof_type.into(), expected: PROOF_TYPE });
+        return Err(ProofError::WrongSuite {
+            member: "type",
+            found: proof_type.into(),
+            expected: PROOF_TYPE,
+        });
     }
     let suite = string_member(proof, "cryptosuite")?;
     if suite != CRYPTOSUITE {
-        return Err(ProofError::WrongSuite { member: "cryptosuite", found: suite.into(), expected: CRYPTOSUITE });
+        return Err(ProofError::WrongSuite {
+            member: "cryptosuite",
+            found: suite.into(),
+            expected: CRYPTOSUITE,
+        });
     }
     let method = string_member(proof, "verificationMethod")?.to_owned();
     let purpose = string_member(proof, "proofPurpose")?.to_owned();
@@ -231,9 +235,9 @@ fn resolve(method: &str, key: Option<&PublicKey>) -> Result<PublicKey, ProofErro
 fn decode_proof_value(proof: &Map<String, Value>) -> Result<[u8; 64], ProofError> {
     let value = string_member(proof, "proofValue")?;
     let bytes = decode_multibase(value).map_err(|e| ProofError::BadProofValue(e.to_string()))?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| ProofError::BadProofValue(format!("{} bytes, an Ed25519 signature has 64", b.len())))
+    bytes.try_into().map_err(|b: Vec<u8>| {
+        ProofError::BadProofValue(format!("{} bytes, an Ed25519 signature has 64", b.len()))
+    })
 }
 
 fn context_starts_with(document: Option<&Value>, proof: &Value) -> bool {

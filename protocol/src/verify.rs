@@ -216,7 +216,10 @@ pub fn verify_value(document: Value, policy: &VerifyPolicy) -> Result<Verified<M
     }
     if let Some(expected) = &policy.recipient {
         if &message.to != expected {
-            return Err(VerifyError::WrongRecipient { expected: expected.to_string(), found: message.to.to_string() });
+            return Err(VerifyError::WrongRecipient {
+                expected: expected.to_string(),
+                found: message.to.to_string(),
+            });
         }
     }
     if let Some(expires) = message.expires {
@@ -230,10 +233,16 @@ pub fn verify_value(document: Value, policy: &VerifyPolicy) -> Result<Verified<M
     let proof = verify_proof(&document, None)?;
     let signer = Did::from_public_key(&proof.public_key);
     if signer != message.from {
-        return Err(VerifyError::BadProof(format!("signed by {signer}, but the message is from {}", message.from)));
+        return Err(VerifyError::BadProof(format!(
+            "signed by {signer}, but the message is from {}",
+            message.from
+        )));
     }
     if proof.proof_purpose != ASSERTION_METHOD {
-        return Err(VerifyError::BadProof(format!("proofPurpose is {:?}, expected assertionMethod", proof.proof_purpose)));
+        return Err(VerifyError::BadProof(format!(
+            "proofPurpose is {:?}, expected assertionMethod",
+            proof.proof_purpose
+        )));
     }
     Ok(Verified::new(message, document, signer))
 }

@@ -59,8 +59,9 @@ pub(crate) fn run(cmd: ProtoCommand) -> Result<(), Failure> {
         }
         ProtoCommand::Sign { secret_key, created, verification_method, file } => {
             let input = read_input(file.as_ref())?;
-            let signed = proto_tools::sign(&input, &secret_key, created.as_deref(), verification_method.as_deref())
-                .map_err(tool_failure)?;
+            let signed =
+                proto_tools::sign(&input, &secret_key, created.as_deref(), verification_method.as_deref())
+                    .map_err(tool_failure)?;
             print_json(&signed)
         }
         ProtoCommand::Verify { public_key, file } => {
@@ -81,7 +82,9 @@ fn tool_failure(e: ToolError) -> Failure {
 
 fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>, Failure> {
     match file {
-        Some(path) => std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display()))),
+        Some(path) => {
+            std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
+        }
         None => {
             let mut buf = Vec::new();
             std::io::stdin()
@@ -99,5 +102,7 @@ fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| Failure::refused(format!("cannot write output: {e}")))
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .map_err(|e| Failure::refused(format!("cannot write output: {e}")))
 }

@@ -66,8 +66,16 @@ fn every_tampering_is_rejected() {
         f(&mut doc);
         verify_proof(&doc, Some(&pk))
     };
-    assert_eq!(tamper(&|d| d["name"] = json!("Alumni Credentia1")), Err(ProofError::InvalidSignature), "body");
-    assert_eq!(tamper(&|d| d["credentialSubject"]["extra"] = json!(1)), Err(ProofError::InvalidSignature), "added member");
+    assert_eq!(
+        tamper(&|d| d["name"] = json!("Alumni Credentia1")),
+        Err(ProofError::InvalidSignature),
+        "body"
+    );
+    assert_eq!(
+        tamper(&|d| d["credentialSubject"]["extra"] = json!(1)),
+        Err(ProofError::InvalidSignature),
+        "added member"
+    );
     assert_eq!(
         tamper(&|d| d["proof"]["created"] = json!("2023-02-24T23:36:39Z")),
         Err(ProofError::InvalidSignature),
@@ -88,13 +96,22 @@ fn every_tampering_is_rejected() {
         let last = if v.ends_with('4') { '5' } else { '4' };
         d["proof"]["proofValue"] = json!(format!("{}{last}", &v[..v.len() - 1]));
     };
-    assert!(matches!(tamper(&flipped), Err(ProofError::InvalidSignature | ProofError::BadProofValue(_))), "proof value");
-    assert!(matches!(tamper(&|d| d["proof"]["proofValue"] = json!("uAAAA")), Err(ProofError::BadProofValue(_))));
+    assert!(
+        matches!(tamper(&flipped), Err(ProofError::InvalidSignature | ProofError::BadProofValue(_))),
+        "proof value"
+    );
+    assert!(matches!(
+        tamper(&|d| d["proof"]["proofValue"] = json!("uAAAA")),
+        Err(ProofError::BadProofValue(_))
+    ));
     assert!(matches!(
         tamper(&|d| d["proof"]["cryptosuite"] = json!("eddsa-rdfc-2022")),
         Err(ProofError::WrongSuite { member: "cryptosuite", .. })
     ));
-    assert!(matches!(tamper(&|d| d["proof"]["created"] = json!("yesterday")), Err(ProofError::BadDateTime { .. })));
+    assert!(matches!(
+        tamper(&|d| d["proof"]["created"] = json!("yesterday")),
+        Err(ProofError::BadDateTime { .. })
+    ));
     assert_eq!(
         tamper(&|d| d["@context"] = json!(["https://www.w3.org/ns/credentials/v2"])),
         Err(ProofError::ContextMismatch),
@@ -109,8 +126,16 @@ fn every_tampering_is_rejected() {
         .is_ok(),
         "the specification lets a document extend the signed @context"
     );
-    assert!(matches!(tamper(&|d| d["proof"] = json!([d["proof"].clone()])), Err(ProofError::UnsupportedProof(_))));
-    assert_eq!(tamper(&|d| { d.as_object_mut().unwrap().remove("proof"); }), Err(ProofError::MissingProof));
+    assert!(matches!(
+        tamper(&|d| d["proof"] = json!([d["proof"].clone()])),
+        Err(ProofError::UnsupportedProof(_))
+    ));
+    assert_eq!(
+        tamper(&|d| {
+            d.as_object_mut().unwrap().remove("proof");
+        }),
+        Err(ProofError::MissingProof)
+    );
 }
 
 #[test]
@@ -126,5 +151,8 @@ fn did_key_proofs_resolve_without_a_given_key() {
     let other = SecretKey::generate().to_public();
     assert!(matches!(verify_proof(&signed, Some(&other)), Err(ProofError::KeyMismatch(_))));
     // Re-signing a signed document is refused rather than producing a proof set.
-    assert_eq!(add_proof(&signed, &sk, &ProofOptions::for_did(&did, Timestamp::now().get())), Err(ProofError::AlreadyProved));
+    assert_eq!(
+        add_proof(&signed, &sk, &ProofOptions::for_did(&did, Timestamp::now().get())),
+        Err(ProofError::AlreadyProved)
+    );
 }

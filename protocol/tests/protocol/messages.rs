@@ -2,9 +2,9 @@
 
 use parley_protocol::time::{Duration, OffsetDateTime};
 use parley_protocol::{
-    verify, verify_descriptor, AgreementId, Body, Category, ConsentGrant, ConsentId, Did, Endpoints, Feedback,
-    FeedbackSubject, InboxQuery, Intent, Message, MessageType, Money, Purpose, Reply, SecretKey, Timestamp,
-    VendorDescriptor, VerifyError, VerifyPolicy, PROTOCOL_V1,
+    verify, verify_descriptor, AgreementId, Body, Category, ConsentGrant, ConsentId, Did, Endpoints,
+    Feedback, FeedbackSubject, InboxQuery, Intent, Message, MessageType, Money, Purpose, Reply, SecretKey,
+    Timestamp, VendorDescriptor, VerifyError, VerifyPolicy, PROTOCOL_V1,
 };
 use serde_json::{json, Value};
 
@@ -96,10 +96,12 @@ fn every_v1_type_round_trips() {
     for m in [grant, intent, query, p.feedback(0)] {
         let kind = m.message_type();
         let signed = m.sign(&p.person).unwrap();
-        let back = verify(signed.canonical().as_bytes(), &p.policy()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let back =
+            verify(signed.canonical().as_bytes(), &p.policy()).unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert_eq!(back.get(), signed.get(), "{kind} survives the wire");
     }
-    let mut reply = Message::new(p.vendor_did(), p.person_did(), Body::Reply(Reply { text: "Sorry!".into() }));
+    let mut reply =
+        Message::new(p.vendor_did(), p.person_did(), Body::Reply(Reply { text: "Sorry!".into() }));
     reply.in_reply_to = Some(parley_protocol::MessageId::new());
     let signed = reply.sign(&p.vendor).unwrap();
     let policy = VerifyPolicy::for_person(p.person_did(), OffsetDateTime::now_utc());
@@ -137,11 +139,19 @@ fn each_refusal_has_its_kind() {
     assert_eq!(invalid(&|d| d["id"] = json!("1234")), "id");
     assert_eq!(invalid(&|d| d["created"] = json!("yesterday")), "created");
     assert_eq!(invalid(&|d| d["body"]["tracking"] = json!("cookie")), "body.tracking");
-    assert_eq!(invalid(&|d| { d.as_object_mut().unwrap().remove("consent"); }), "consent");
+    assert_eq!(
+        invalid(&|d| {
+            d.as_object_mut().unwrap().remove("consent");
+        }),
+        "consent"
+    );
     assert_eq!(invalid(&|d| d["from"] = json!("did:web:example.com")), "from");
 
     let stranger = Did::from_public_key(&SecretKey::generate().to_public());
-    assert_eq!(kind(&resign(&with(&|d| d["to"] = json!(stranger.to_string())).pipe(), &p.person)), "wrong-recipient");
+    assert_eq!(
+        kind(&resign(&with(&|d| d["to"] = json!(stranger.to_string())).pipe(), &p.person)),
+        "wrong-recipient"
+    );
 
     let past = Timestamp::from(OffsetDateTime::now_utc() - Duration::hours(2));
     let earlier = Timestamp::from(OffsetDateTime::now_utc() - Duration::hours(3));
@@ -151,12 +161,20 @@ fn each_refusal_has_its_kind() {
     });
     assert_eq!(kind(&resign(&expired.pipe(), &p.person)), "expired");
     let future = Timestamp::from(OffsetDateTime::now_utc() + Duration::hours(1));
-    assert_eq!(kind(&resign(&with(&|d| d["created"] = json!(future.to_string())).pipe(), &p.person)), "not-yet-valid");
+    assert_eq!(
+        kind(&resign(&with(&|d| d["created"] = json!(future.to_string())).pipe(), &p.person)),
+        "not-yet-valid"
+    );
 
     // Proof problems: tampered body, signed by someone else, stripped proof.
     assert_eq!(kind(&with(&|d| d["body"]["score"] = json!(10))), "bad-proof");
     assert_eq!(kind(&resign(&doc, &SecretKey::generate())), "bad-proof");
-    assert_eq!(kind(&with(&|d| { d.as_object_mut().unwrap().remove("proof"); })), "bad-proof");
+    assert_eq!(
+        kind(&with(&|d| {
+            d.as_object_mut().unwrap().remove("proof");
+        })),
+        "bad-proof"
+    );
     assert_eq!(kind(&with(&|d| d["proof"]["created"] = json!("2020-01-01T00:00:00Z"))), "bad-proof");
 }
 
