@@ -1,8 +1,20 @@
-//! `parley-agent`: the person's side of Parley.
+//! `parley-agent`: the person's side of Parley, as a library.
 //!
-//! This first piece holds the protocol tools behind `parley proto`; the vault,
-//! identities and delivery come next and are called the same way by the CLI, the
-//! desktop app and the tests.
+//! The desktop app, the `parley` CLI and the tests all call this same API: open a
+//! [`Vault`], then work with its records through accessors (`vault.products()`,
+//! `vault.vendors()`, `vault.intents()`, `vault.feedback()`, `vault.support()`,
+//! `vault.consents()`), search, read and verify the audit log, and export or import an
+//! encrypted backup. Nothing here prints or prompts; that is the callers' job.
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod backup;
+pub mod error;
+pub mod identity;
 pub mod proto_tools;
+pub mod records;
+pub mod search;
+pub mod vault;
+
+pub use error::{Error, Result};
+pub use vault::{KdfParams, Passphrase, Vault};

@@ -1,24 +1,106 @@
-//! Argument parsing and dispatch for `parley`.
+//! Argument parsing and dispatch for `parley`. Every command is a thin client of the
+//! `parley-agent` library: parse, call, print, map the error to an exit code.
 
+mod output;
+mod passphrase;
 mod proto;
+mod records;
+mod vault;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use parley_agent::{Error, Vault};
 
 /// Parley: your data, your terms, signed.
 #[derive(Parser)]
 #[command(name = "parley", version, about)]
 struct Cli {
+    /// The vault folder [default: $PARLEY_VAULT, else the platform's data folder].
+    #[arg(long, global = true, env = "PARLEY_VAULT")]
+    vault: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create a new vault (asks for a passphrase, or reads PARLEY_PASSPHRASE).
+    Init,
+    /// Change the vault's passphrase (the new one from a prompt or PARLEY_NEW_PASSPHRASE).
+    Passwd,
+    /// Products you own, and their attached receipts and manuals.
+    #[command(subcommand)]
+    Product(records::ProductCommand),
+    /// Vendors you deal with.
+    #[command(subcommand)]
+    Vendor(records::Verb<records::VendorArgs>),
+    /// What you want to buy.
+    #[command(subcommand)]
+    Intent(records::Verb<records::IntentArgs>),
+    /// What you think of a product or a vendor (0–10 score, text, suggestions).
+    #[command(subcommand)]
+    Feedback(records::Verb<records::FeedbackArgs>),
+    /// Requests for help with what you own.
+    #[command(subcommand)]
+    Support(records::Verb<records::SupportArgs>),
+    /// What you agree to share, with whom, for what, for how long.
+    #[command(subcommand)]
+    Consent(records::Verb<records::ConsentArgs>),
+    /// Full-text search across products, intents, feedback and support requests.
+    Search {
+        /// Words to look for (all must match, as word prefixes).
+        #[arg(required = true)]
+        words: Vec<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log: what was shared, with whom, under which consent.
+    Audit {
+        #[command(subcommand)]
+        command: Option<vault::AuditCommand>,
+        /// Only entries about this vendor (id, prefix or name).
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an encrypted backup of the whole vault to FILE.
+    Export {
+        /// The backup file to write.
+        file: PathBuf,
+    },
+    /// Restore a vault from an encrypted backup.
+    Import {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace an existing vault in the folder.
+        #[arg(long)]
+        force: bool,
+    },
     /// Protocol tools: canonicalise, make keys, sign and verify Data Integrity proofs.
     #[command(subcommand)]
     Proto(proto::ProtoCommand),
+}
+
+/// What every vault command needs: where the vault is and how to seal new keys.
+pub(crate) struct Context {
+    vault_dir: PathBuf,
+    /// Cheap KDF parameters, for test suites only (`PARLEY_INSECURE_KDF=1`).
+    insecure_kdf: bool,
+}
+
+impl Context {
+    pub(crate) async fn open(&self) -> Result<Vault, Failure> {
+        let pass = passphrase::current()?;
+        Ok(Vault::open(&self.vault_dir, &pass).await?)
+    }
 }
 
 /// A failure with the exit code it should produce.
@@ -36,11 +118,21 @@ impl Failure {
     }
 }
 
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self::refused(e)
+    }
+}
+
+fn default_vault_dir() -> Result<PathBuf, Failure> {
+    directories::ProjectDirs::from("", "", "Parley").map(|d| d.data_dir().join("vault")).ok_or_else(|| {
+        Failure::usage("cannot find a data folder for the vault: give --vault DIR or set PARLEY_VAULT")
+    })
+}
+
 pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Proto(cmd) => proto::run(cmd),
-    };
+    let result = dispatch(cli);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
@@ -48,5 +140,42 @@ pub(crate) fn run() -> ExitCode {
             eprintln!("parley: {}", f.message.replace('\n', " "));
             ExitCode::from(f.code)
         }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    // The protocol tools need no vault (and so no data folder).
+    if let Command::Proto(cmd) = cli.command {
+        return proto::run(cmd);
+    }
+    let ctx = Context {
+        vault_dir: match cli.vault {
+            Some(d) => d,
+            None => default_vault_dir()?,
+        },
+        insecure_kdf: std::env::var("PARLEY_INSECURE_KDF").is_ok_and(|v| v == "1"),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::refused(format!("cannot start: {e}")))?;
+    runtime.block_on(run_vault_command(&ctx, cli.command))
+}
+
+async fn run_vault_command(ctx: &Context, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Init => vault::init(ctx).await,
+        Command::Passwd => vault::passwd(ctx).await,
+        Command::Product(cmd) => records::product(ctx, cmd).await,
+        Command::Vendor(verb) => records::vendor(ctx, verb).await,
+        Command::Intent(verb) => records::intent(ctx, verb).await,
+        Command::Feedback(verb) => records::feedback(ctx, verb).await,
+        Command::Support(verb) => records::support(ctx, verb).await,
+        Command::Consent(verb) => records::consent(ctx, verb).await,
+        Command::Search { words, limit, json } => vault::search(ctx, &words, limit, json).await,
+        Command::Audit { command, vendor, json } => vault::audit(ctx, command, vendor, json).await,
+        Command::Export { file } => vault::export(ctx, &file).await,
+        Command::Import { file, force } => vault::import(ctx, &file, force).await,
+        Command::Proto(cmd) => proto::run(cmd),
     }
 }

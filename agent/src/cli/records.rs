@@ -1,0 +1,450 @@
+//! `parley product|vendor|intent|feedback|support|consent …`: add, list, show, edit,
+//! delete — each a thin call into `parley-agent`'s record stores.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use parley_agent::records::consents::{ConsentFields, ConsentState};
+use parley_agent::records::feedback::FeedbackFields;
+use parley_agent::records::intents::{IntentFields, IntentState};
+use parley_agent::records::products::ProductFields;
+use parley_agent::records::support::{SupportFields, SupportState};
+use parley_agent::records::vendors::VendorFields;
+use parley_agent::records::{Money, Page};
+use parley_protocol::{AgreementId, Category, Purpose};
+
+use super::{output, Context, Failure};
+
+/// The verbs every record kind has; `F` holds the kind's fields.
+#[derive(Subcommand)]
+pub(crate) enum Verb<F: Args> {
+    /// Add one; prints its id (the whole record with --json).
+    Add {
+        #[command(flatten)]
+        fields: F,
+        /// Print the whole record as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List them.
+    List {
+        /// Print as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one (by id, or a unique prefix of at least 4 characters).
+    Show {
+        /// Id or prefix.
+        id: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the given fields (an empty value clears an optional field).
+    Edit {
+        /// Id or prefix.
+        id: String,
+        #[command(flatten)]
+        fields: F,
+        /// Print the whole record as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete one.
+    Delete {
+        /// Id or prefix.
+        id: String,
+    },
+}
+
+fn money(amount: Option<String>, currency: Option<String>, field: &str) -> Result<Option<Money>, Failure> {
+    match (amount, currency) {
+        (None, None) => Ok(None),
+        (Some(a), _) if a.is_empty() => Ok(Some(Money { amount: String::new(), currency: String::new() })),
+        (Some(amount), Some(currency)) => Ok(Some(Money { amount, currency: currency.to_ascii_uppercase() })),
+        _ => Err(Failure::refused(format!("{field}: give both an amount and a --currency"))),
+    }
+}
+
+// ---- products ----------------------------------------------------------------------
+
+#[derive(Args, Default)]
+pub(crate) struct ProductArgs {
+    /// Product name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Who sold or made it.
+    #[arg(long)]
+    vendor: Option<String>,
+    /// Model.
+    #[arg(long)]
+    model: Option<String>,
+    /// Serial number.
+    #[arg(long)]
+    serial: Option<String>,
+    /// Purchase date (YYYY-MM-DD).
+    #[arg(long)]
+    purchased: Option<String>,
+    /// Purchase price, e.g. 79.90 (with --currency).
+    #[arg(long)]
+    price: Option<String>,
+    /// Currency of --price (ISO 4217, e.g. EUR).
+    #[arg(long)]
+    currency: Option<String>,
+    /// Warranty end (YYYY-MM-DD).
+    #[arg(long)]
+    warranty_until: Option<String>,
+    /// Notes.
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+impl ProductArgs {
+    fn into_fields(self) -> Result<ProductFields, Failure> {
+        Ok(ProductFields {
+            price: money(self.price, self.currency, "price")?,
+            name: self.name,
+            vendor: self.vendor,
+            model: self.model,
+            serial: self.serial,
+            purchased: self.purchased,
+            warranty_until: self.warranty_until,
+            notes: self.notes,
+        })
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ProductCommand {
+    #[command(flatten)]
+    Verb(Verb<ProductArgs>),
+    /// Attach a file (receipt, manual) to a product; it is stored inside the vault.
+    Attach {
+        /// Product id or prefix.
+        product: String,
+        /// The file.
+        file: PathBuf,
+        /// Media type; guessed from the extension when absent.
+        #[arg(long)]
+        media_type: Option<String>,
+    },
+    /// List a product's attachments.
+    Attachments {
+        /// Product id or prefix.
+        product: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an attachment's content to a file (or stdout with `-`).
+    Open {
+        /// Attachment id or prefix.
+        attachment: String,
+        /// Where to write it.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Remove an attachment.
+    Detach {
+        /// Attachment id or prefix.
+        attachment: String,
+    },
+}
+
+fn guess_media_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("txt") => "text/plain",
+        Some("html" | "htm") => "text/html",
+        _ => "application/octet-stream",
+    }
+}
+
+pub(crate) async fn product(ctx: &Context, cmd: ProductCommand) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let products = vault.products();
+    match cmd {
+        ProductCommand::Verb(Verb::Add { fields, json }) => {
+            output::added(&products.add(fields.into_fields()?).await?, json)
+        }
+        ProductCommand::Verb(Verb::List { json }) => {
+            let page = Page { limit: u32::MAX, offset: 0 };
+            output::list(&products.list(page).await?, &["name", "vendor", "warrantyUntil"], json)
+        }
+        ProductCommand::Verb(Verb::Show { id, json }) => output::record(&products.get(&id).await?, json),
+        ProductCommand::Verb(Verb::Edit { id, fields, json }) => {
+            output::record(&products.update(&id, fields.into_fields()?).await?, json)
+        }
+        ProductCommand::Verb(Verb::Delete { id }) => deleted("product", &products.delete(&id).await?.id),
+        ProductCommand::Attach { product, file, media_type } => {
+            let content = std::fs::read(&file)
+                .map_err(|e| Failure::refused(format!("cannot read {}: {e}", file.display())))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let media = media_type.unwrap_or_else(|| guess_media_type(&file).to_owned());
+            output::added(&products.attach(&product, &name, &media, &content).await?, false)
+        }
+        ProductCommand::Attachments { product, json } => {
+            output::list(&products.attachments(&product).await?, &["name", "mediaType", "size"], json)
+        }
+        ProductCommand::Open { attachment, output: out } => {
+            let (_, content) = products.attachment_content(&attachment).await?;
+            if out.as_os_str() == "-" {
+                use std::io::Write;
+                std::io::stdout().write_all(&content).map_err(Failure::refused)
+            } else {
+                std::fs::write(&out, content)
+                    .map_err(|e| Failure::refused(format!("cannot write {}: {e}", out.display())))
+            }
+        }
+        ProductCommand::Detach { attachment } => {
+            deleted("attachment", &products.detach(&attachment).await?.id)
+        }
+    }
+}
+
+fn deleted(kind: &str, id: &str) -> Result<(), Failure> {
+    eprintln!("Deleted {kind} {id}");
+    Ok(())
+}
+
+// ---- vendors -----------------------------------------------------------------------
+
+#[derive(Args, Default)]
+pub(crate) struct VendorArgs {
+    /// Vendor name (unique in the vault).
+    #[arg(long)]
+    name: Option<String>,
+    /// The vendor's Parley endpoint URL.
+    #[arg(long)]
+    url: Option<String>,
+    /// The vendor's DID, if known.
+    #[arg(long)]
+    did: Option<String>,
+}
+
+pub(crate) async fn vendor(ctx: &Context, verb: Verb<VendorArgs>) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let vendors = vault.vendors();
+    let fields = |a: VendorArgs| VendorFields { name: a.name, url: a.url, did: a.did };
+    match verb {
+        Verb::Add { fields: a, json } => output::added(&vendors.add(fields(a)).await?, json),
+        Verb::List { json } => output::list(&vendors.list().await?, &["name", "url"], json),
+        Verb::Show { id, json } => output::record(&vendors.get(&id).await?, json),
+        Verb::Edit { id, fields: a, json } => output::record(&vendors.update(&id, fields(a)).await?, json),
+        Verb::Delete { id } => deleted("vendor", &vendors.delete(&id).await?.id),
+    }
+}
+
+// ---- intents -----------------------------------------------------------------------
+
+#[derive(Args, Default)]
+pub(crate) struct IntentArgs {
+    /// What you want.
+    #[arg(long)]
+    what: Option<String>,
+    /// Most you will pay (with --currency).
+    #[arg(long)]
+    budget: Option<String>,
+    /// Currency of --budget (ISO 4217).
+    #[arg(long)]
+    currency: Option<String>,
+    /// Wanted by (YYYY-MM-DD).
+    #[arg(long)]
+    by: Option<String>,
+    /// A condition an offer must meet (repeatable).
+    #[arg(long = "constraint")]
+    constraints: Vec<String>,
+    /// New state (edit only): draft, sent, offers, accepted, withdrawn, expired.
+    #[arg(long)]
+    state: Option<String>,
+}
+
+impl IntentArgs {
+    fn into_fields(self) -> Result<IntentFields, Failure> {
+        Ok(IntentFields {
+            budget: money(self.budget, self.currency, "budget")?,
+            what: self.what,
+            by: self.by,
+            constraints: (!self.constraints.is_empty()).then_some(self.constraints),
+            state: self.state.map(|s| s.parse::<IntentState>()).transpose()?,
+        })
+    }
+}
+
+pub(crate) async fn intent(ctx: &Context, verb: Verb<IntentArgs>) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let intents = vault.intents();
+    match verb {
+        Verb::Add { fields, json } => output::added(&intents.add(fields.into_fields()?).await?, json),
+        Verb::List { json } => output::list(&intents.list().await?, &["state", "what", "budget", "by"], json),
+        Verb::Show { id, json } => output::record(&intents.get(&id).await?, json),
+        Verb::Edit { id, fields, json } => {
+            output::record(&intents.update(&id, fields.into_fields()?).await?, json)
+        }
+        Verb::Delete { id } => deleted("intent", &intents.delete(&id).await?.id),
+    }
+}
+
+// ---- feedback ----------------------------------------------------------------------
+
+#[derive(Args, Default)]
+pub(crate) struct FeedbackArgs {
+    /// The product it is about (id or prefix).
+    #[arg(long)]
+    product: Option<String>,
+    /// The vendor it is about (id, prefix or name).
+    #[arg(long)]
+    vendor: Option<String>,
+    /// How likely you are to recommend it, 0–10.
+    #[arg(long, allow_negative_numbers = true)]
+    score: Option<i64>,
+    /// What you think.
+    #[arg(long)]
+    text: Option<String>,
+    /// A suggestion (repeatable).
+    #[arg(long = "suggestion")]
+    suggestions: Vec<String>,
+}
+
+pub(crate) async fn feedback(ctx: &Context, verb: Verb<FeedbackArgs>) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let store = vault.feedback();
+    let fields = |a: FeedbackArgs| FeedbackFields {
+        product: a.product,
+        vendor: a.vendor,
+        score: a.score,
+        text: a.text,
+        suggestions: (!a.suggestions.is_empty()).then_some(a.suggestions),
+    };
+    match verb {
+        Verb::Add { fields: a, json } => output::added(&store.add(fields(a)).await?, json),
+        Verb::List { json } => output::list(&store.list().await?, &["state", "score", "text"], json),
+        Verb::Show { id, json } => output::record(&store.get(&id).await?, json),
+        Verb::Edit { id, fields: a, json } => output::record(&store.update(&id, fields(a)).await?, json),
+        Verb::Delete { id } => deleted("feedback", &store.delete(&id).await?.id),
+    }
+}
+
+// ---- support -----------------------------------------------------------------------
+
+#[derive(Args, Default)]
+pub(crate) struct SupportArgs {
+    /// The product it is about (id or prefix).
+    #[arg(long)]
+    product: Option<String>,
+    /// One line.
+    #[arg(long)]
+    subject: Option<String>,
+    /// The problem.
+    #[arg(long)]
+    text: Option<String>,
+    /// New state (edit only): draft, sent, answered, closed.
+    #[arg(long)]
+    state: Option<String>,
+}
+
+pub(crate) async fn support(ctx: &Context, verb: Verb<SupportArgs>) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let store = vault.support();
+    let fields = |a: SupportArgs| -> Result<SupportFields, Failure> {
+        Ok(SupportFields {
+            product: a.product,
+            subject: a.subject,
+            text: a.text,
+            state: a.state.map(|s| s.parse::<SupportState>()).transpose()?,
+        })
+    };
+    match verb {
+        Verb::Add { fields: a, json } => output::added(&store.add(fields(a)?).await?, json),
+        Verb::List { json } => output::list(&store.list().await?, &["state", "subject"], json),
+        Verb::Show { id, json } => output::record(&store.get(&id).await?, json),
+        Verb::Edit { id, fields: a, json } => output::record(&store.update(&id, fields(a)?).await?, json),
+        Verb::Delete { id } => deleted("support request", &store.delete(&id).await?.id),
+    }
+}
+
+// ---- consents ----------------------------------------------------------------------
+
+#[derive(Args, Default)]
+pub(crate) struct ConsentArgs {
+    /// The vendor (id, prefix or name).
+    #[arg(long)]
+    vendor: Option<String>,
+    /// Why: service, quote or improvement.
+    #[arg(long)]
+    purpose: Option<String>,
+    /// What may be shared, comma-separated: intent, feedback, support, product, contact.
+    #[arg(long, value_delimiter = ',')]
+    categories: Vec<String>,
+    /// How many days the vendor may keep it.
+    #[arg(long, allow_negative_numbers = true)]
+    retention_days: Option<i64>,
+    /// Standard agreement: SD-BASE (default), SD-BASE-DP, PDC-INTENT, PDC-AI, PDC-GOOD.
+    #[arg(long)]
+    agreement: Option<String>,
+    /// Your own terms, in words.
+    #[arg(long)]
+    terms: Option<String>,
+    /// New state (edit only).
+    #[arg(long)]
+    state: Option<String>,
+}
+
+fn parse_word<T: serde::de::DeserializeOwned>(field: &str, value: &str, allowed: &str) -> Result<T, Failure> {
+    serde_json::from_value(serde_json::Value::String(value.trim().to_ascii_lowercase()))
+        .map_err(|_| Failure::refused(format!("{field}: {value:?} is not one of: {allowed}")))
+}
+
+impl ConsentArgs {
+    fn into_fields(self) -> Result<ConsentFields, Failure> {
+        Ok(ConsentFields {
+            vendor: self.vendor,
+            agreement: self
+                .agreement
+                .map(|a| a.parse::<AgreementId>())
+                .transpose()
+                .map_err(|e| Failure::refused(e))?,
+            purpose: self
+                .purpose
+                .map(|p| parse_word::<Purpose>("purpose", &p, "service, quote, improvement"))
+                .transpose()?,
+            categories: if self.categories.is_empty() {
+                None
+            } else {
+                Some(
+                    self.categories
+                        .iter()
+                        .map(|c| {
+                            parse_word::<Category>(
+                                "categories",
+                                c,
+                                "intent, feedback, support, product, contact",
+                            )
+                        })
+                        .collect::<Result<_, _>>()?,
+                )
+            },
+            retention_days: self.retention_days,
+            terms: self.terms,
+            state: self.state.map(|s| s.parse::<ConsentState>()).transpose()?,
+        })
+    }
+}
+
+pub(crate) async fn consent(ctx: &Context, verb: Verb<ConsentArgs>) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let store = vault.consents();
+    match verb {
+        Verb::Add { fields, json } => output::added(&store.add(fields.into_fields()?).await?, json),
+        Verb::List { json } => {
+            output::list(&store.list(None).await?, &["state", "agreement", "purpose", "categories"], json)
+        }
+        Verb::Show { id, json } => output::record(&store.get(&id).await?, json),
+        Verb::Edit { id, fields, json } => {
+            output::record(&store.update(&id, fields.into_fields()?).await?, json)
+        }
+        Verb::Delete { id } => deleted("consent", &store.delete(&id).await?.id),
+    }
+}

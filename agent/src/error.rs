@@ -1,0 +1,87 @@
+//! The agent layer's error: what went wrong, in words a person can act on.
+
+use std::path::PathBuf;
+
+/// Why an agent operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The passphrase does not open this vault.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// There is no vault in the folder.
+    #[error("no vault at {0} (create one with `parley init`)")]
+    NoVault(PathBuf),
+    /// Creating or importing over an existing vault.
+    #[error("a vault already exists at {0}")]
+    VaultExists(PathBuf),
+    /// The key file cannot be read, is of an unknown format, or was altered.
+    #[error("key file {path} is unusable: {reason}")]
+    KeyFileDamaged {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The key opened the key file but the database will not open or read correctly.
+    #[error("vault database {path} is corrupted or truncated: {reason}")]
+    DatabaseCorrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        reason: String,
+    },
+    /// A value breaks a rule; names the field.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field, as the CLI and UI name it.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No record with that id.
+    #[error("no {kind} with id {id}")]
+    NotFound {
+        /// What kind of record.
+        kind: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The operation conflicts with what is stored (a name taken, a record in use, an
+    /// ambiguous id prefix).
+    #[error("{0}")]
+    Conflict(String),
+    /// A backup file that is not one, is damaged, or was made with another passphrase.
+    #[error("backup {path}: {reason}")]
+    Backup {
+        /// The backup file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// An unexpected database failure.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl Error {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), reason: reason.into() }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { path, source }
+    }
+}
+
+/// The agent's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,302 @@
+//! Consents: what the person agrees to share with one vendor, for which purpose, for how
+//! long, under which standard agreement. Every change is in the audit log, because a
+//! consent is exactly "what is shared".
+
+use parley_protocol::{AgreementId, Category, Purpose};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::feedback::not_found_as_field;
+use super::{check_opt_text, edit, new_id, now, resolve_id, state_enum, stored_state, MAX_TEXT};
+use crate::audit::{append_in, Entry};
+use crate::error::{Error, Result};
+use crate::vault::Vault;
+
+state_enum! {
+    /// Where a consent is.
+    ConsentState {
+        /// Written, not proffered.
+        Draft = "draft",
+        /// Proffered to the vendor, no answer yet.
+        Proffered = "proffered",
+        /// The vendor agreed.
+        Agreed = "agreed",
+        /// The vendor declined, or offered an alternative the person did not take.
+        Refused = "refused",
+        /// The person revoked it.
+        Revoked = "revoked",
+    }
+}
+
+impl Default for ConsentState {
+    fn default() -> Self {
+        Self::Draft
+    }
+}
+
+/// A consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consent {
+    /// Record id.
+    pub id: String,
+    /// The vendor.
+    pub vendor_id: String,
+    /// The standard agreement proffered (MyTerms roster id).
+    pub agreement: AgreementId,
+    /// Why data is shared.
+    pub purpose: Purpose,
+    /// What may be shared.
+    pub categories: Vec<Category>,
+    /// Days the vendor may keep it.
+    pub retention_days: u32,
+    /// The person's own words, if any.
+    pub terms: Option<String>,
+    /// Where it is.
+    pub state: ConsentState,
+    /// When it was added.
+    pub created: String,
+    /// When it last changed.
+    pub updated: String,
+}
+
+/// Fields to set; adding needs vendor, purpose, categories and retention.
+#[derive(Debug, Clone, Default)]
+pub struct ConsentFields {
+    /// The vendor (id, prefix or name).
+    pub vendor: Option<String>,
+    /// The agreement; `SD-BASE` when absent.
+    pub agreement: Option<AgreementId>,
+    /// Purpose.
+    pub purpose: Option<Purpose>,
+    /// Categories.
+    pub categories: Option<Vec<Category>>,
+    /// Retention in days.
+    pub retention_days: Option<i64>,
+    /// Terms; empty clears.
+    pub terms: Option<String>,
+    /// A new state.
+    pub state: Option<ConsentState>,
+}
+
+/// The consent store.
+pub struct Consents<'a>(&'a Vault);
+
+impl Vault {
+    /// What the person agreed to share.
+    pub fn consents(&self) -> Consents<'_> {
+        Consents(self)
+    }
+}
+
+fn from_row(r: &SqliteRow) -> Consent {
+    let categories: String = r.get("categories");
+    let agreement: String = r.get("agreement");
+    let purpose: String = r.get("purpose");
+    Consent {
+        id: r.get("id"),
+        vendor_id: r.get("vendor_id"),
+        agreement: agreement.parse().unwrap_or(AgreementId::SdBase),
+        purpose: serde_json::from_value(json!(purpose)).unwrap_or(Purpose::Service),
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        retention_days: r.get::<i64, _>("retention_days").clamp(0, u32::MAX as i64) as u32,
+        terms: r.get("terms"),
+        state: stored_state(r.get("state")),
+        created: r.get("created"),
+        updated: r.get("updated"),
+    }
+}
+
+fn check_retention(days: i64) -> Result<u32> {
+    if !(1..=3650).contains(&days) {
+        return Err(Error::invalid("retention-days", format!("{days} is not between 1 and 3650 days")));
+    }
+    Ok(days as u32)
+}
+
+fn check_categories(c: &[Category]) -> Result<()> {
+    if c.is_empty() {
+        return Err(Error::invalid(
+            "categories",
+            "name at least one of intent, feedback, support, product, contact",
+        ));
+    }
+    let mut sorted = c.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() != c.len() {
+        return Err(Error::invalid("categories", "a category is named twice"));
+    }
+    Ok(())
+}
+
+fn snapshot(c: &Consent) -> serde_json::Value {
+    json!({"agreement": c.agreement, "purpose": c.purpose, "categories": c.categories,
+           "retentionDays": c.retention_days, "terms": c.terms, "state": c.state})
+}
+
+impl Consents<'_> {
+    /// Adds a draft consent for a vendor.
+    pub async fn add(&self, fields: ConsentFields) -> Result<Consent> {
+        let vendor = fields.vendor.ok_or_else(|| Error::invalid("vendor", "is required"))?;
+        let vendor = self.0.vendors().get(&vendor).await.map_err(|e| not_found_as_field("vendor", e))?;
+        let categories = fields.categories.ok_or_else(|| Error::invalid("categories", "is required"))?;
+        check_categories(&categories)?;
+        let stamp = now();
+        let consent = Consent {
+            id: new_id(),
+            vendor_id: vendor.id.clone(),
+            agreement: fields.agreement.unwrap_or(AgreementId::SdBase),
+            purpose: fields
+                .purpose
+                .ok_or_else(|| Error::invalid("purpose", "is required (service, quote or improvement)"))?,
+            categories,
+            retention_days: check_retention(
+                fields.retention_days.ok_or_else(|| Error::invalid("retention-days", "is required"))?,
+            )?,
+            terms: edit(None, fields.terms),
+            state: ConsentState::Draft,
+            created: stamp.clone(),
+            updated: stamp,
+        };
+        check_opt_text("terms", &consent.terms, MAX_TEXT)?;
+        let entry = Entry::new(
+            "consent.created",
+            format!("Consent for {} written ({})", vendor.name, consent.purpose_text()),
+        )
+        .vendor(&vendor.id)
+        .consent(&consent.id)
+        .detail(snapshot(&consent));
+        self.write(&consent, true, entry).await?;
+        Ok(consent)
+    }
+
+    async fn write(&self, c: &Consent, insert: bool, entry: Entry) -> Result<()> {
+        let sql = if insert {
+            "INSERT INTO consents (vendor_id, agreement, purpose, categories, retention_days, terms, state, created,
+             updated, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE consents SET vendor_id = ?, agreement = ?, purpose = ?, categories = ?, retention_days = ?,
+             terms = ?, state = ?, created = ?, updated = ? WHERE id = ?"
+        };
+        let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(sql)
+            .bind(&c.vendor_id)
+            .bind(c.agreement.as_str())
+            .bind(c.purpose_text())
+            .bind(serde_json::to_string(&c.categories).unwrap_or_else(|_| "[]".into()))
+            .bind(c.retention_days as i64)
+            .bind(&c.terms)
+            .bind(c.state.as_str())
+            .bind(&c.created)
+            .bind(&c.updated)
+            .bind(&c.id)
+            .execute(&mut *tx)
+            .await?;
+        append_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// All consents, newest first; only one vendor's when `vendor` is given.
+    pub async fn list(&self, vendor: Option<&str>) -> Result<Vec<Consent>> {
+        let vendor_id = match vendor {
+            Some(v) => Some(self.0.vendors().get(v).await.map_err(|e| not_found_as_field("vendor", e))?.id),
+            None => None,
+        };
+        let rows = sqlx::query(
+            "SELECT * FROM consents WHERE ?1 IS NULL OR vendor_id = ?1 ORDER BY created DESC, id DESC",
+        )
+        .bind(vendor_id)
+        .fetch_all(self.0.pool())
+        .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    /// The consent with `id` (or a unique prefix).
+    pub async fn get(&self, id: &str) -> Result<Consent> {
+        let id = resolve_id(self.0.pool(), "consents", "consent", id).await?;
+        let row =
+            sqlx::query("SELECT * FROM consents WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
+        Ok(from_row(&row))
+    }
+
+    /// Changes a draft's terms, or its state.
+    pub async fn update(&self, id: &str, fields: ConsentFields) -> Result<Consent> {
+        let before = self.get(id).await?;
+        let mut c = before.clone();
+        let edits_terms = fields.vendor.is_some()
+            || fields.agreement.is_some()
+            || fields.purpose.is_some()
+            || fields.categories.is_some()
+            || fields.retention_days.is_some()
+            || fields.terms.is_some();
+        if edits_terms && c.state != ConsentState::Draft {
+            return Err(Error::Conflict(format!(
+                "consent {} is {}: its terms are fixed once proffered; revoke it and write a new one",
+                c.id, c.state
+            )));
+        }
+        if let Some(v) = fields.vendor {
+            c.vendor_id = self.0.vendors().get(&v).await.map_err(|e| not_found_as_field("vendor", e))?.id;
+        }
+        if let Some(a) = fields.agreement {
+            c.agreement = a;
+        }
+        if let Some(p) = fields.purpose {
+            c.purpose = p;
+        }
+        if let Some(cats) = fields.categories {
+            check_categories(&cats)?;
+            c.categories = cats;
+        }
+        if let Some(days) = fields.retention_days {
+            c.retention_days = check_retention(days)?;
+        }
+        c.terms = edit(c.terms, fields.terms);
+        check_opt_text("terms", &c.terms, MAX_TEXT)?;
+        if let Some(s) = fields.state {
+            c.state = s;
+        }
+        c.updated = now();
+        let entry = Entry::new("consent.changed", format!("Consent {} changed", c.id))
+            .vendor(&c.vendor_id)
+            .consent(&c.id)
+            .detail(json!({"before": snapshot(&before), "after": snapshot(&c)}));
+        self.write(&c, false, entry).await?;
+        Ok(c)
+    }
+
+    /// Deletes a consent record. A consent that was proffered must be revoked instead,
+    /// so that the vendor is told and the record of it stays.
+    pub async fn delete(&self, id: &str) -> Result<Consent> {
+        let c = self.get(id).await?;
+        if !matches!(c.state, ConsentState::Draft | ConsentState::Refused | ConsentState::Revoked) {
+            return Err(Error::Conflict(format!(
+                "consent {} is {}: revoke it first, so the vendor deletes what it holds",
+                c.id, c.state
+            )));
+        }
+        let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM consents WHERE id = ?").bind(&c.id).execute(&mut *tx).await?;
+        let entry = Entry::new("consent.deleted", format!("Consent {} deleted", c.id))
+            .vendor(&c.vendor_id)
+            .consent(&c.id)
+            .detail(snapshot(&c));
+        append_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+}
+
+impl Consent {
+    fn purpose_text(&self) -> &'static str {
+        match self.purpose {
+            Purpose::Service => "service",
+            Purpose::Quote => "quote",
+            Purpose::Improvement => "improvement",
+        }
+    }
+}

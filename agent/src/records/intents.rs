@@ -1,0 +1,223 @@
+//! Intents: what the person wants to buy, with budget, deadline and constraints, moving
+//! draft → sent → offers → accepted, or withdrawn / expired.
+
+use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{
+    check_date, check_list, check_money, check_text, edit, new_id, now, resolve_id, state_enum, stored_state,
+    Money, MAX_TEXT,
+};
+use crate::error::{Error, Result};
+use crate::vault::Vault;
+
+state_enum! {
+    /// Where an intent is in its life.
+    IntentState {
+        /// Being written; nothing has left the vault.
+        Draft = "draft",
+        /// Sent to vendors.
+        Sent = "sent",
+        /// Offers have arrived.
+        Offers = "offers",
+        /// One offer was taken.
+        Accepted = "accepted",
+        /// The person no longer wants it.
+        Withdrawn = "withdrawn",
+        /// The deadline passed.
+        Expired = "expired",
+    }
+}
+
+impl Default for IntentState {
+    fn default() -> Self {
+        Self::Draft
+    }
+}
+
+impl IntentState {
+    fn can_become(self, next: Self) -> bool {
+        use IntentState::*;
+        matches!(
+            (self, next),
+            (Draft, Sent)
+                | (Sent, Offers)
+                | (Offers, Accepted)
+                | (Draft | Sent | Offers, Withdrawn)
+                | (Sent | Offers, Expired)
+        ) || self == next
+    }
+}
+
+/// An intent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Intent {
+    /// Record id.
+    pub id: String,
+    /// What is wanted.
+    pub what: String,
+    /// Most the person will pay.
+    pub budget: Option<Money>,
+    /// Wanted by, `YYYY-MM-DD`.
+    pub by: Option<String>,
+    /// Conditions an offer must meet.
+    pub constraints: Vec<String>,
+    /// Life-cycle state.
+    pub state: IntentState,
+    /// When it was added.
+    pub created: String,
+    /// When it last changed.
+    pub updated: String,
+}
+
+/// Fields to set; `what` is required when adding. Content can change only in `draft`.
+#[derive(Debug, Clone, Default)]
+pub struct IntentFields {
+    /// What is wanted.
+    pub what: Option<String>,
+    /// Budget.
+    pub budget: Option<Money>,
+    /// Deadline.
+    pub by: Option<String>,
+    /// Replaces the constraints when given.
+    pub constraints: Option<Vec<String>>,
+    /// A new state.
+    pub state: Option<IntentState>,
+}
+
+/// The intent store.
+pub struct Intents<'a>(&'a Vault);
+
+impl Vault {
+    /// What the person wants to buy.
+    pub fn intents(&self) -> Intents<'_> {
+        Intents(self)
+    }
+}
+
+fn from_row(r: &SqliteRow) -> Intent {
+    let constraints: String = r.get("constraints");
+    Intent {
+        id: r.get("id"),
+        what: r.get("what"),
+        budget: Money::from_columns(r.get("budget_amount"), r.get("budget_currency")),
+        by: r.get("deadline"),
+        constraints: serde_json::from_str(&constraints).unwrap_or_default(),
+        state: stored_state(r.get("state")),
+        created: r.get("created"),
+        updated: r.get("updated"),
+    }
+}
+
+fn validate(i: &Intent) -> Result<()> {
+    check_text("what", &i.what, MAX_TEXT)?;
+    check_money("budget", &i.budget)?;
+    check_date("by", &i.by)?;
+    check_list("constraint", &i.constraints)
+}
+
+impl Intents<'_> {
+    /// Adds a draft intent.
+    pub async fn add(&self, fields: IntentFields) -> Result<Intent> {
+        let stamp = now();
+        let intent = Intent {
+            id: new_id(),
+            what: fields.what.ok_or_else(|| Error::invalid("what", "is required"))?,
+            budget: fields.budget,
+            by: edit(None, fields.by),
+            constraints: fields.constraints.unwrap_or_default(),
+            state: IntentState::Draft,
+            created: stamp.clone(),
+            updated: stamp,
+        };
+        validate(&intent)?;
+        self.write(&intent, true).await?;
+        Ok(intent)
+    }
+
+    async fn write(&self, i: &Intent, insert: bool) -> Result<()> {
+        let sql = if insert {
+            "INSERT INTO intents (what, budget_amount, budget_currency, deadline, constraints, state, created, updated, id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE intents SET what = ?, budget_amount = ?, budget_currency = ?, deadline = ?, constraints = ?,
+             state = ?, created = ?, updated = ? WHERE id = ?"
+        };
+        sqlx::query(sql)
+            .bind(&i.what)
+            .bind(i.budget.as_ref().map(|m| &m.amount))
+            .bind(i.budget.as_ref().map(|m| &m.currency))
+            .bind(&i.by)
+            .bind(serde_json::to_string(&i.constraints).unwrap_or_else(|_| "[]".into()))
+            .bind(i.state.as_str())
+            .bind(&i.created)
+            .bind(&i.updated)
+            .bind(&i.id)
+            .execute(self.0.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// All intents, newest first.
+    pub async fn list(&self) -> Result<Vec<Intent>> {
+        let rows = sqlx::query("SELECT * FROM intents ORDER BY created DESC, id DESC")
+            .fetch_all(self.0.pool())
+            .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    /// The intent with `id` (or a unique prefix).
+    pub async fn get(&self, id: &str) -> Result<Intent> {
+        let id = resolve_id(self.0.pool(), "intents", "intent", id).await?;
+        let row =
+            sqlx::query("SELECT * FROM intents WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
+        Ok(from_row(&row))
+    }
+
+    /// Changes content (drafts only) or moves the state along its allowed paths.
+    pub async fn update(&self, id: &str, fields: IntentFields) -> Result<Intent> {
+        let mut intent = self.get(id).await?;
+        let edits_content = fields.what.is_some()
+            || fields.budget.is_some()
+            || fields.by.is_some()
+            || fields.constraints.is_some();
+        if edits_content && intent.state != IntentState::Draft {
+            return Err(Error::Conflict(format!(
+                "intent {} is {}: only a draft can be edited (what left the vault stays as sent)",
+                intent.id, intent.state
+            )));
+        }
+        if let Some(what) = fields.what {
+            intent.what = what;
+        }
+        if let Some(budget) = fields.budget {
+            intent.budget = if budget.amount.is_empty() { None } else { Some(budget) };
+        }
+        intent.by = edit(intent.by, fields.by);
+        if let Some(c) = fields.constraints {
+            intent.constraints = c;
+        }
+        if let Some(next) = fields.state {
+            if !intent.state.can_become(next) {
+                return Err(Error::invalid(
+                    "state",
+                    format!("an intent cannot go from {} to {next}", intent.state),
+                ));
+            }
+            intent.state = next;
+        }
+        intent.updated = now();
+        validate(&intent)?;
+        self.write(&intent, false).await?;
+        Ok(intent)
+    }
+
+    /// Deletes the intent.
+    pub async fn delete(&self, id: &str) -> Result<Intent> {
+        let intent = self.get(id).await?;
+        sqlx::query("DELETE FROM intents WHERE id = ?").bind(&intent.id).execute(self.0.pool()).await?;
+        Ok(intent)
+    }
+}

@@ -1,0 +1,339 @@
+//! Products the person owns, and the files attached to them (receipts, manuals), stored
+//! inside the encrypted vault like everything else.
+
+use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{
+    check_date, check_money, check_opt_text, check_text, edit, new_id, now, resolve_id, Money, Page,
+    MAX_SHORT, MAX_TEXT,
+};
+use crate::error::{Error, Result};
+use crate::vault::Vault;
+
+/// Largest attachment accepted: 25 MiB.
+pub const MAX_ATTACHMENT: usize = 25 * 1024 * 1024;
+
+/// A product the person owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    /// Record id.
+    pub id: String,
+    /// What it is called.
+    pub name: String,
+    /// Who sold or made it.
+    pub vendor: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Purchase date, `YYYY-MM-DD`.
+    pub purchased: Option<String>,
+    /// Purchase price.
+    pub price: Option<Money>,
+    /// Warranty end, `YYYY-MM-DD`.
+    pub warranty_until: Option<String>,
+    /// Anything else.
+    pub notes: Option<String>,
+    /// When it was added.
+    pub created: String,
+    /// When it last changed.
+    pub updated: String,
+}
+
+/// Fields to set when adding (name required) or editing (only what is given changes;
+/// an empty string clears an optional field).
+#[derive(Debug, Clone, Default)]
+pub struct ProductFields {
+    /// Name.
+    pub name: Option<String>,
+    /// Vendor.
+    pub vendor: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Purchase date.
+    pub purchased: Option<String>,
+    /// Purchase price.
+    pub price: Option<Money>,
+    /// Warranty end.
+    pub warranty_until: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// A file attached to a product (metadata; the bytes come with [`Products::attachment_content`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// Record id.
+    pub id: String,
+    /// The product.
+    pub product_id: String,
+    /// File name.
+    pub name: String,
+    /// Media type, e.g. `application/pdf`.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// When it was attached.
+    pub created: String,
+}
+
+/// The product store.
+pub struct Products<'a>(&'a Vault);
+
+impl Vault {
+    /// Products the person owns.
+    pub fn products(&self) -> Products<'_> {
+        Products(self)
+    }
+}
+
+fn from_row(r: &SqliteRow) -> Product {
+    Product {
+        id: r.get("id"),
+        name: r.get("name"),
+        vendor: r.get("vendor"),
+        model: r.get("model"),
+        serial: r.get("serial"),
+        purchased: r.get("purchased"),
+        price: Money::from_columns(r.get("price_amount"), r.get("price_currency")),
+        warranty_until: r.get("warranty_until"),
+        notes: r.get("notes"),
+        created: r.get("created"),
+        updated: r.get("updated"),
+    }
+}
+
+fn validate(p: &Product) -> Result<()> {
+    check_text("name", &p.name, MAX_SHORT)?;
+    check_opt_text("vendor", &p.vendor, MAX_SHORT)?;
+    check_opt_text("model", &p.model, MAX_SHORT)?;
+    check_opt_text("serial", &p.serial, MAX_SHORT)?;
+    check_date("purchased", &p.purchased)?;
+    check_money("price", &p.price)?;
+    check_date("warranty-until", &p.warranty_until)?;
+    check_opt_text("notes", &p.notes, MAX_TEXT)
+}
+
+impl Products<'_> {
+    /// Adds a product; `fields.name` is required.
+    pub async fn add(&self, fields: ProductFields) -> Result<Product> {
+        let stamp = now();
+        let name = fields.name.clone().ok_or_else(|| Error::invalid("name", "is required"))?;
+        let product = apply(
+            Product {
+                id: new_id(),
+                name,
+                vendor: None,
+                model: None,
+                serial: None,
+                purchased: None,
+                price: None,
+                warranty_until: None,
+                notes: None,
+                created: stamp.clone(),
+                updated: stamp,
+            },
+            fields,
+        );
+        validate(&product)?;
+        self.insert_batch(std::slice::from_ref(&product)).await?;
+        Ok(product)
+    }
+
+    /// Inserts already-validated products in one transaction (imports, benchmarks).
+    pub async fn insert_batch(&self, products: &[Product]) -> Result<()> {
+        let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
+        for p in products {
+            validate(p)?;
+            sqlx::query(
+                "INSERT INTO products (id, name, vendor, model, serial, purchased, price_amount, price_currency,
+                 warranty_until, notes, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&p.id)
+            .bind(&p.name)
+            .bind(&p.vendor)
+            .bind(&p.model)
+            .bind(&p.serial)
+            .bind(&p.purchased)
+            .bind(p.price.as_ref().map(|m| &m.amount))
+            .bind(p.price.as_ref().map(|m| &m.currency))
+            .bind(&p.warranty_until)
+            .bind(&p.notes)
+            .bind(&p.created)
+            .bind(&p.updated)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A page of products, newest first.
+    pub async fn list(&self, page: Page) -> Result<Vec<Product>> {
+        let rows = sqlx::query("SELECT * FROM products ORDER BY created DESC, id DESC LIMIT ? OFFSET ?")
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(self.0.pool())
+            .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    /// How many products there are.
+    pub async fn count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(self.0.pool()).await?)
+    }
+
+    /// The product with `id` (or a unique prefix of it).
+    pub async fn get(&self, id: &str) -> Result<Product> {
+        let id = resolve_id(self.0.pool(), "products", "product", id).await?;
+        let row =
+            sqlx::query("SELECT * FROM products WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
+        Ok(from_row(&row))
+    }
+
+    /// Changes the given fields.
+    pub async fn update(&self, id: &str, fields: ProductFields) -> Result<Product> {
+        let mut product = apply(self.get(id).await?, fields);
+        product.updated = now();
+        validate(&product)?;
+        sqlx::query(
+            "UPDATE products SET name = ?, vendor = ?, model = ?, serial = ?, purchased = ?, price_amount = ?,
+             price_currency = ?, warranty_until = ?, notes = ?, updated = ? WHERE id = ?",
+        )
+        .bind(&product.name)
+        .bind(&product.vendor)
+        .bind(&product.model)
+        .bind(&product.serial)
+        .bind(&product.purchased)
+        .bind(product.price.as_ref().map(|m| &m.amount))
+        .bind(product.price.as_ref().map(|m| &m.currency))
+        .bind(&product.warranty_until)
+        .bind(&product.notes)
+        .bind(&product.updated)
+        .bind(&product.id)
+        .execute(self.0.pool())
+        .await?;
+        Ok(product)
+    }
+
+    /// Deletes the product and its attachments. Refused while feedback or support
+    /// requests refer to it.
+    pub async fn delete(&self, id: &str) -> Result<Product> {
+        let product = self.get(id).await?;
+        sqlx::query("DELETE FROM products WHERE id = ?")
+            .bind(&product.id)
+            .execute(self.0.pool())
+            .await
+            .map_err(|e| super::in_use(e, &format!("product {}", product.id)))?;
+        Ok(product)
+    }
+
+    /// Attaches a file's bytes to a product.
+    pub async fn attach(
+        &self,
+        product_id: &str,
+        name: &str,
+        media_type: &str,
+        content: &[u8],
+    ) -> Result<Attachment> {
+        let product = self.get(product_id).await?;
+        check_text("file name", name, MAX_SHORT)?;
+        if content.len() > MAX_ATTACHMENT {
+            return Err(Error::invalid(
+                "file",
+                format!("is {} bytes, at most {MAX_ATTACHMENT} bytes can be attached", content.len()),
+            ));
+        }
+        let attachment = Attachment {
+            id: new_id(),
+            product_id: product.id,
+            name: name.to_owned(),
+            media_type: media_type.to_owned(),
+            size: content.len() as i64,
+            sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, content).as_ref()),
+            created: now(),
+        };
+        sqlx::query(
+            "INSERT INTO attachments (id, product_id, name, media_type, size, sha256, content, created)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&attachment.id)
+        .bind(&attachment.product_id)
+        .bind(&attachment.name)
+        .bind(&attachment.media_type)
+        .bind(attachment.size)
+        .bind(&attachment.sha256)
+        .bind(content)
+        .bind(&attachment.created)
+        .execute(self.0.pool())
+        .await?;
+        Ok(attachment)
+    }
+
+    /// The files attached to a product.
+    pub async fn attachments(&self, product_id: &str) -> Result<Vec<Attachment>> {
+        let product = self.get(product_id).await?;
+        let rows = sqlx::query(
+            "SELECT id, product_id, name, media_type, size, sha256, created FROM attachments
+             WHERE product_id = ? ORDER BY created, id",
+        )
+        .bind(&product.id)
+        .fetch_all(self.0.pool())
+        .await?;
+        Ok(rows.iter().map(attachment_from_row).collect())
+    }
+
+    /// An attachment's metadata and bytes.
+    pub async fn attachment_content(&self, attachment_id: &str) -> Result<(Attachment, Vec<u8>)> {
+        let id = resolve_id(self.0.pool(), "attachments", "attachment", attachment_id).await?;
+        let row =
+            sqlx::query("SELECT * FROM attachments WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
+        Ok((attachment_from_row(&row), row.get("content")))
+    }
+
+    /// Removes an attachment.
+    pub async fn detach(&self, attachment_id: &str) -> Result<Attachment> {
+        let (attachment, _) = self.attachment_content(attachment_id).await?;
+        sqlx::query("DELETE FROM attachments WHERE id = ?")
+            .bind(&attachment.id)
+            .execute(self.0.pool())
+            .await?;
+        Ok(attachment)
+    }
+}
+
+fn attachment_from_row(r: &SqliteRow) -> Attachment {
+    Attachment {
+        id: r.get("id"),
+        product_id: r.get("product_id"),
+        name: r.get("name"),
+        media_type: r.get("media_type"),
+        size: r.get("size"),
+        sha256: r.get("sha256"),
+        created: r.get("created"),
+    }
+}
+
+fn apply(mut p: Product, f: ProductFields) -> Product {
+    if let Some(name) = f.name {
+        p.name = name;
+    }
+    p.vendor = edit(p.vendor, f.vendor);
+    p.model = edit(p.model, f.model);
+    p.serial = edit(p.serial, f.serial);
+    p.purchased = edit(p.purchased, f.purchased);
+    if let Some(price) = f.price {
+        p.price = if price.amount.is_empty() { None } else { Some(price) };
+    }
+    p.warranty_until = edit(p.warranty_until, f.warranty_until);
+    p.notes = edit(p.notes, f.notes);
+    p
+}

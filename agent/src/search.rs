@@ -1,0 +1,73 @@
+//! Full-text search across products, intents, feedback and support requests, with
+//! SQLite FTS5 inside the encrypted database (the index is as encrypted as the rest).
+//!
+//! What the person types is never passed to FTS5's query language as is: each word is
+//! quoted and prefix-matched, so `kettle "2l` finds things instead of failing on syntax.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::error::Result;
+use crate::vault::Vault;
+
+/// One match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    /// `product`, `intent`, `feedback` or `support`.
+    pub kind: String,
+    /// The record's id.
+    pub id: String,
+    /// Its title line.
+    pub title: String,
+    /// The matching text, matches in [brackets].
+    pub snippet: String,
+}
+
+/// Turns free text into an FTS5 query: every word must appear, as a word prefix.
+fn to_fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+impl Vault {
+    /// Records matching every word of `text`, best first.
+    pub async fn search(&self, text: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let Some(query) = to_fts_query(text) else { return Ok(Vec::new()) };
+        let rows = sqlx::query(
+            "SELECT kind, record_id, coalesce(title, '') AS title,
+                    snippet(search_index, -1, '[', ']', '…', 12) AS snippet
+             FROM search_index WHERE search_index MATCH ? ORDER BY bm25(search_index, 0, 0, 4, 1) LIMIT ?",
+        )
+        .bind(query)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| self.classify(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| SearchHit {
+                kind: r.get("kind"),
+                id: r.get("record_id"),
+                title: r.get("title"),
+                snippet: r.get("snippet"),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_fts_query;
+
+    #[test]
+    fn user_text_becomes_quoted_prefix_terms() {
+        assert_eq!(to_fts_query("kettle K2").unwrap(), "\"kettle\"* \"K2\"*");
+        assert_eq!(to_fts_query("  \"unbalanced AND (").unwrap(), "\"unbalanced\"* \"AND\"*");
+        assert_eq!(to_fts_query("!!!"), None);
+    }
+}

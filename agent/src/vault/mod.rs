@@ -1,0 +1,171 @@
+//! The vault: one SQLCipher database and the key file beside it, in one folder.
+//!
+//! [`Vault::create`] and [`Vault::open`] are the only ways in. Opening authenticates the
+//! key file first (so a wrong passphrase is told apart from a damaged database), then
+//! opens the database with the raw data key and checks its pages. Records, search,
+//! audit and backup live in their own modules as `impl Vault` blocks or accessors; this
+//! module holds only what every one of them needs: the pool and the paths.
+
+pub mod keyfile;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use keyfile::DataKey;
+pub use keyfile::{KdfParams, Passphrase};
+
+use crate::error::{Error, Result};
+
+/// The database file's name inside the vault folder.
+pub const DB_FILE: &str = "vault.db";
+/// The key file's name inside the vault folder.
+pub const KEY_FILE: &str = "vault.key";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// An open vault.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    pool: SqlitePool,
+    dir: PathBuf,
+    // Kept for snapshots (backup export attaches a copy encrypted with the same key).
+    key: Arc<DataKey>,
+}
+
+impl Vault {
+    /// Creates a new vault in `dir` (made if missing) sealed with `passphrase`.
+    pub async fn create(dir: &Path, passphrase: &Passphrase, kdf: KdfParams) -> Result<Self> {
+        let (db, key_path) = (dir.join(DB_FILE), dir.join(KEY_FILE));
+        if key_path.exists() {
+            return Err(Error::VaultExists(dir.to_owned()));
+        }
+        // A database without a key file is what an interrupted `create` leaves: nothing
+        // could ever have been stored in it, so it is cleared rather than refused.
+        remove_database_files(&db)?;
+        create_private_dir(dir)?;
+        let key = DataKey::generate()?;
+        let vault = Self::connect(dir, key, true).await?;
+        MIGRATOR.run(&vault.pool).await.map_err(|e| Error::invalid("migrations", e.to_string()))?;
+        crate::identity::create(&vault.pool).await?;
+        crate::audit::append(&vault.pool, crate::audit::Entry::new("vault.created", "Vault created")).await?;
+        // The key file is written last and atomically: until it exists there is no vault.
+        keyfile::write(&key_path, &vault.key, passphrase, kdf)?;
+        Ok(vault)
+    }
+
+    /// Opens the vault in `dir` with `passphrase`.
+    pub async fn open(dir: &Path, passphrase: &Passphrase) -> Result<Self> {
+        let key_path = dir.join(KEY_FILE);
+        if !key_path.exists() {
+            return Err(Error::NoVault(dir.to_owned()));
+        }
+        crate::backup::finish_interrupted_import(dir)?;
+        let key = keyfile::read(&key_path, passphrase)?;
+        let vault = Self::connect(dir, key, false).await?;
+        vault.check_pages().await?;
+        MIGRATOR.run(&vault.pool).await.map_err(|e| vault.classify(e.into()))?;
+        Ok(vault)
+    }
+
+    /// Re-seals the data key under `new` (the database is not re-encrypted). Atomic: a
+    /// crash leaves a vault that opens with the old passphrase or the new one.
+    pub async fn change_passphrase(&self, old: &Passphrase, new: &Passphrase, kdf: KdfParams) -> Result<()> {
+        let key_path = self.dir.join(KEY_FILE);
+        let key = keyfile::read(&key_path, old)?;
+        keyfile::write(&key_path, &key, new, kdf)?;
+        crate::audit::append(&self.pool, crate::audit::Entry::new("vault.passphrase", "Passphrase changed"))
+            .await
+    }
+
+    /// The folder the vault lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Closes every connection, checkpointing the write-ahead log.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub(crate) fn data_key(&self) -> &DataKey {
+        &self.key
+    }
+
+    pub(crate) async fn connect(dir: &Path, key: DataKey, create: bool) -> Result<Self> {
+        let path = dir.join(DB_FILE);
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(&path)
+            // The raw key must be the first statement on every connection.
+            .pragma("key", key.pragma().to_string())
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .create_if_missing(create);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| classify(&path, e))?;
+        Ok(Self { pool, dir: dir.to_owned(), key: Arc::new(key) })
+    }
+
+    /// Reads every page once; SQLCipher authenticates each page as it decrypts it, so
+    /// this finds truncation and tampering before anything is read or written.
+    pub(crate) async fn check_pages(&self) -> Result<()> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("PRAGMA quick_check").fetch_all(&self.pool).await.map_err(|e| self.classify(e))?;
+        match rows.first() {
+            Some((ok,)) if ok == "ok" && rows.len() == 1 => Ok(()),
+            _ => Err(Error::DatabaseCorrupt {
+                path: self.dir.join(DB_FILE),
+                reason: rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("; "),
+            }),
+        }
+    }
+
+    pub(crate) fn classify(&self, e: sqlx::Error) -> Error {
+        classify(&self.dir.join(DB_FILE), e)
+    }
+}
+
+/// SQLite's "not a database" (26) and "corrupt" (11) become [`Error::DatabaseCorrupt`]:
+/// by the time the database is opened the key is known to be right.
+fn classify(path: &Path, e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e {
+        let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
+        if code == 26 || code == 11 {
+            return Error::DatabaseCorrupt { path: path.to_owned(), reason: db.message().to_owned() };
+        }
+    }
+    Error::Database(e)
+}
+
+pub(crate) fn remove_database_files(db: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(Error::io(&p))?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(Error::io(dir))?;
+    }
+    Ok(())
+}
