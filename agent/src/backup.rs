@@ -138,7 +138,7 @@ fn write_backup(
     let file = out.into_inner().map_err(|e| Error::io(&tmp)(e.into_error()))?;
     file.sync_all().map_err(Error::io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(Error::io(path))?;
-    Ok(())
+    crate::vault::restrict_to_owner(path)
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -234,6 +234,7 @@ fn decrypt_backup(
     let opening = cipher(&*header.kdf.derive_key(passphrase, &salt)?)?;
 
     let mut out = std::io::BufWriter::new(std::fs::File::create(out_path).map_err(Error::io(out_path))?);
+    crate::vault::restrict_to_owner(out_path)?;
     let mut key_bytes = Zeroizing::new(Vec::with_capacity(32));
     let (mut counter, mut done) = (0u32, 0u64);
     let mut chunk = vec![0u8; CHUNK + TAG];

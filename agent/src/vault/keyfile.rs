@@ -234,7 +234,11 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp: PathBuf = path.with_extension("tmp");
     {
-        let mut f = std::fs::File::create(&tmp).map_err(Error::io(&tmp))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp).map_err(Error::io(&tmp))?;
         f.write_all(bytes).map_err(Error::io(&tmp))?;
         f.sync_all().map_err(Error::io(&tmp))?;
     }

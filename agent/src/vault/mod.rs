@@ -50,6 +50,8 @@ impl Vault {
         create_private_dir(dir)?;
         let key = DataKey::generate()?;
         let vault = Self::connect(dir, key, true).await?;
+        // SQLite gives its -wal and -shm files the database file's permissions.
+        restrict_to_owner(&db)?;
         MIGRATOR.run(&vault.pool).await.map_err(|e| Error::invalid("migrations", e.to_string()))?;
         crate::identity::create(&vault.pool).await?;
         crate::audit::append(&vault.pool, crate::audit::Entry::new("vault.created", "Vault created")).await?;
@@ -122,14 +124,15 @@ impl Vault {
     /// Reads every page once; SQLCipher authenticates each page as it decrypts it, so
     /// this finds truncation and tampering before anything is read or written.
     pub(crate) async fn check_pages(&self) -> Result<()> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("PRAGMA quick_check").fetch_all(&self.pool).await.map_err(|e| self.classify(e))?;
+        // Any failure here is the file's fault: the key was authenticated before.
+        let corrupt = |reason: String| Error::DatabaseCorrupt { path: self.dir.join(DB_FILE), reason };
+        let rows: Vec<(String,)> = sqlx::query_as("PRAGMA quick_check")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| corrupt(e.to_string()))?;
         match rows.first() {
             Some((ok,)) if ok == "ok" && rows.len() == 1 => Ok(()),
-            _ => Err(Error::DatabaseCorrupt {
-                path: self.dir.join(DB_FILE),
-                reason: rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("; "),
-            }),
+            _ => Err(corrupt(rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("; "))),
         }
     }
 
@@ -156,6 +159,15 @@ pub(crate) fn remove_database_files(db: &Path) -> Result<()> {
         if p.exists() {
             std::fs::remove_file(&p).map_err(Error::io(&p))?;
         }
+    }
+    Ok(())
+}
+
+pub(crate) fn restrict_to_owner(file: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(Error::io(file))?;
     }
     Ok(())
 }
