@@ -212,3 +212,84 @@ impl Vault {
         Ok(AuditReport { entries: rows.len() as i64, problems })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{KdfParams, Passphrase};
+
+    async fn vault_with_entries(n: usize) -> (tempfile::TempDir, Vault) {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = Passphrase::new("p").unwrap();
+        let vault = Vault::create(dir.path(), &pass, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
+        for i in 0..n {
+            append(vault.pool(), Entry::new("test.entry", format!("entry {i}")).detail(json!({"i": i})))
+                .await
+                .unwrap();
+        }
+        (dir, vault)
+    }
+
+    /// Runs raw SQL past the append-only triggers, as an attacker with the key could.
+    async fn tamper(vault: &Vault, sql: &str) {
+        let mut tx = vault.pool().begin().await.unwrap();
+        sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update").execute(&mut *tx).await.unwrap();
+        sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_delete").execute(&mut *tx).await.unwrap();
+        sqlx::query(sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn intact_log_verifies() {
+        let (_d, vault) = vault_with_entries(5).await;
+        let report = vault.verify_audit_log().await.unwrap();
+        assert!(report.is_intact(), "{:?}", report.problems);
+        assert_eq!(report.entries, 6, "five entries plus vault.created");
+    }
+
+    #[tokio::test]
+    async fn triggers_refuse_edits_and_deletes() {
+        let (_d, vault) = vault_with_entries(1).await;
+        assert!(sqlx::query("UPDATE audit_log SET summary = 'x'").execute(vault.pool()).await.is_err());
+        assert!(sqlx::query("DELETE FROM audit_log").execute(vault.pool()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn edited_entry_is_detected() {
+        let (_d, vault) = vault_with_entries(5).await;
+        tamper(&vault, "UPDATE audit_log SET summary = 'nothing to see' WHERE seq = 3").await;
+        let report = vault.verify_audit_log().await.unwrap();
+        assert_eq!(report.problems, vec!["entry 3 was altered".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn removed_entry_is_detected() {
+        let (_d, vault) = vault_with_entries(5).await;
+        tamper(&vault, "DELETE FROM audit_log WHERE seq = 3").await;
+        let report = vault.verify_audit_log().await.unwrap();
+        assert!(!report.is_intact());
+        assert!(report.problems.iter().any(|p| p.contains("removed or reordered")), "{:?}", report.problems);
+    }
+
+    #[tokio::test]
+    async fn cut_off_tail_is_detected() {
+        let (_d, vault) = vault_with_entries(5).await;
+        tamper(&vault, "DELETE FROM audit_log WHERE seq = 6").await;
+        let report = vault.verify_audit_log().await.unwrap();
+        assert!(report.problems.iter().any(|p| p.contains("cut short")), "{:?}", report.problems);
+    }
+
+    #[tokio::test]
+    async fn reordered_entries_are_detected() {
+        let (_d, vault) = vault_with_entries(5).await;
+        // Swap the content of entries 2 and 3, hashes and all.
+        tamper(
+            &vault,
+            "UPDATE audit_log SET seq = CASE seq WHEN 2 THEN 1000 WHEN 3 THEN 2 END WHERE seq IN (2, 3);",
+        )
+        .await;
+        tamper(&vault, "UPDATE audit_log SET seq = 3 WHERE seq = 1000").await;
+        let report = vault.verify_audit_log().await.unwrap();
+        assert!(!report.is_intact(), "swapping two entries breaks the chain");
+    }
+}

@@ -68,6 +68,10 @@ impl Vault {
     ) -> Result<()> {
         let snapshot = self.dir().join("vault.db.snapshot");
         remove_database_files(&snapshot)?;
+        // ATTACH cannot create files on a connection opened without SQLITE_OPEN_CREATE;
+        // an empty file is an empty database to it.
+        std::fs::File::create(&snapshot).map_err(Error::io(&snapshot))?;
+        crate::vault::restrict_to_owner(&snapshot)?;
         // SQLCipher writes the copy encrypted under the same data key.
         let attach = format!("ATTACH DATABASE ? AS snapshot KEY {}", self.data_key().pragma().as_str());
         let mut conn = self.pool().acquire().await?;
