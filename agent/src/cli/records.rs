@@ -170,8 +170,7 @@ pub(crate) async fn product(ctx: &Context, cmd: ProductCommand) -> Result<(), Fa
             output::added(&products.add(fields.into_fields()?).await?, json)
         }
         ProductCommand::Verb(Verb::List { json }) => {
-            let page = Page { limit: u32::MAX, offset: 0 };
-            output::list(&products.list(page).await?, &["name", "vendor", "warrantyUntil"], json)
+            output::list(&products.list(Page::first(0)).await?, &["name", "vendor", "warrantyUntil"], json)
         }
         ProductCommand::Verb(Verb::Show { id, json }) => output::record(&products.get(&id).await?, json),
         ProductCommand::Verb(Verb::Edit { id, fields, json }) => {

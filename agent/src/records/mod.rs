@@ -107,12 +107,15 @@ pub(crate) async fn resolve_id(
     if id.len() < 4 || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return Err(Error::NotFound { kind, id: id.to_owned() });
     }
-    // `table` is one of this crate's constants, never user input.
-    let rows: Vec<(String,)> =
-        sqlx::query_as(&format!("SELECT id FROM {table} WHERE id LIKE ? || '%' LIMIT 2"))
-            .bind(id.to_ascii_lowercase())
-            .fetch_all(pool)
-            .await?;
+    // `table` is one of this crate's constants, never user input. Ids are lowercase hex
+    // and hyphens, so every id starting with the prefix sorts between the prefix and
+    // `prefix || 'z'`: a range the primary-key index answers without a scan.
+    let rows: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT id FROM {table} WHERE id >= ?1 AND id < ?1 || 'z' ORDER BY id LIMIT 2"
+    ))
+    .bind(id.to_ascii_lowercase())
+    .fetch_all(pool)
+    .await?;
     match rows.as_slice() {
         [(one,)] => Ok(one.clone()),
         [] => Err(Error::NotFound { kind, id: id.to_owned() }),
@@ -130,18 +133,34 @@ pub(crate) fn in_use(e: sqlx::Error, what: &str) -> Error {
     }
 }
 
-/// A page of a list: how many and from where.
-#[derive(Debug, Clone, Copy)]
+/// A page of a list: at most `limit` records, starting after the record whose id is
+/// `after` (the last one of the previous page). A cursor rather than an offset, so a
+/// page deep in a long list costs the same as the first.
+#[derive(Debug, Clone, Default)]
 pub struct Page {
-    /// At most this many.
+    /// At most this many; 0 means all.
     pub limit: u32,
-    /// Skip this many first.
-    pub offset: u32,
+    /// The id of the last record of the previous page.
+    pub after: Option<String>,
 }
 
-impl Default for Page {
-    fn default() -> Self {
-        Self { limit: 50, offset: 0 }
+impl Page {
+    /// The first `limit` records.
+    pub fn first(limit: u32) -> Self {
+        Self { limit, after: None }
+    }
+
+    /// The `limit` records after the record with id `after`.
+    pub fn after(limit: u32, after: impl Into<String>) -> Self {
+        Self { limit, after: Some(after.into()) }
+    }
+
+    pub(crate) fn sql_limit(&self) -> i64 {
+        if self.limit == 0 {
+            -1
+        } else {
+            self.limit as i64
+        }
     }
 }
 

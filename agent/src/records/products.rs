@@ -178,11 +178,25 @@ impl Products<'_> {
 
     /// A page of products, newest first.
     pub async fn list(&self, page: Page) -> Result<Vec<Product>> {
-        let rows = sqlx::query("SELECT * FROM products ORDER BY created DESC, id DESC LIMIT ? OFFSET ?")
-            .bind(page.limit)
-            .bind(page.offset)
-            .fetch_all(self.0.pool())
-            .await?;
+        let rows = match &page.after {
+            None => {
+                sqlx::query("SELECT * FROM products ORDER BY created DESC, id DESC LIMIT ?")
+                    .bind(page.sql_limit())
+                    .fetch_all(self.0.pool())
+                    .await?
+            }
+            Some(after) => {
+                let cursor = self.get(after).await?;
+                sqlx::query(
+                    "SELECT * FROM products WHERE (created, id) < (?, ?) ORDER BY created DESC, id DESC LIMIT ?",
+                )
+                .bind(&cursor.created)
+                .bind(&cursor.id)
+                .bind(page.sql_limit())
+                .fetch_all(self.0.pool())
+                .await?
+            }
+        };
         Ok(rows.iter().map(from_row).collect())
     }
 

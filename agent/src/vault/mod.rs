@@ -102,12 +102,30 @@ impl Vault {
         &self.key
     }
 
+    /// A vault whose database is NOT encrypted, for measuring what encryption costs
+    /// (`cargo bench`). It has no key file, cannot be reopened, and must never hold a
+    /// person's data.
+    #[doc(hidden)]
+    pub async fn create_plaintext_for_benchmark(dir: &Path) -> Result<Self> {
+        create_private_dir(dir)?;
+        let vault = Self::connect_with(dir, DataKey::generate()?, true, false).await?;
+        MIGRATOR.run(&vault.pool).await.map_err(|e| Error::invalid("migrations", e.to_string()))?;
+        crate::identity::create(&vault.pool).await?;
+        Ok(vault)
+    }
+
     pub(crate) async fn connect(dir: &Path, key: DataKey, create: bool) -> Result<Self> {
+        Self::connect_with(dir, key, create, true).await
+    }
+
+    async fn connect_with(dir: &Path, key: DataKey, create: bool, encrypted: bool) -> Result<Self> {
         let path = dir.join(DB_FILE);
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(&path)
+        let mut options = SqliteConnectOptions::from_str("sqlite://")?.filename(&path);
+        if encrypted {
             // The raw key must be the first statement on every connection.
-            .pragma("key", key.pragma().to_string())
+            options = options.pragma("key", key.pragma().to_string());
+        }
+        let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)

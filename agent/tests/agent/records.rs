@@ -52,9 +52,36 @@ async fn products_round_trip_and_edit() {
         .unwrap();
     assert_eq!(edited.serial, None, "an empty value clears an optional field");
     assert_eq!(edited.notes.as_deref(), Some("descaled"));
-    assert_eq!(vault.products().list(Page::default()).await.unwrap(), vec![edited.clone()]);
+    assert_eq!(vault.products().list(Page::first(50)).await.unwrap(), vec![edited.clone()]);
     vault.products().delete(&id).await.unwrap();
     assert!(matches!(vault.products().get(&id).await, Err(Error::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn product_pages_follow_their_cursor_without_gaps_or_repeats() {
+    let (_d, vault) = new_vault().await;
+    for i in 0..7 {
+        vault
+            .products()
+            .add(ProductFields { name: Some(format!("p{i}")), ..Default::default() })
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut page = Page::first(3);
+    loop {
+        let batch = vault.products().list(page.clone()).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        page = Page::after(3, batch.last().unwrap().id.clone());
+        seen.extend(batch.into_iter().map(|p| p.name));
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen.len(), 7, "every product once: {seen:?}");
+    assert_eq!(sorted.len(), 7);
 }
 
 #[tokio::test]
