@@ -230,7 +230,15 @@ pub(crate) async fn vendor(ctx: &Context, verb: Verb<VendorArgs>) -> Result<(), 
     match verb {
         Verb::Add { fields: a, json } => output::added(&vendors.add(fields(a)).await?, json),
         Verb::List { json } => output::list(&vendors.list().await?, &["name", "url"], json),
-        Verb::Show { id, json } => output::record(&vendors.get(&id).await?, json),
+        Verb::Show { id, json } => {
+            let vendor = vendors.get(&id).await?;
+            let mut shown = serde_json::to_value(&vendor).map_err(Failure::refused)?;
+            // The person's own pairwise DID with this vendor, once the vendor's is known.
+            if let Some(did) = vendor.did.as_deref().and_then(|d| d.parse::<parley_protocol::Did>().ok()) {
+                shown["myDid"] = vault.identity().await?.pairwise_did(&did).to_string().into();
+            }
+            output::record(&shown, json)
+        }
         Verb::Edit { id, fields: a, json } => output::record(&vendors.update(&id, fields(a)).await?, json),
         Verb::Delete { id } => deleted("vendor", &vendors.delete(&id).await?.id),
     }

@@ -108,6 +108,20 @@ fn refusals_exit_1_with_one_line_and_usage_exits_2() {
 }
 
 #[test]
+fn vendor_show_gives_the_persons_pairwise_did() {
+    let p = Person::new();
+    let key = |p: &Person| p.json(&["proto", "keygen"])["did"].as_str().unwrap().to_owned();
+    let (a, b) = (key(&p), key(&p));
+    p.ok(&["vendor", "add", "--name", "A", "--did", &a]);
+    p.ok(&["vendor", "add", "--name", "B", "--did", &b]);
+    let mine_a = p.json(&["vendor", "show", "A", "--json"])["myDid"].as_str().unwrap().to_owned();
+    let mine_b = p.json(&["vendor", "show", "B", "--json"])["myDid"].as_str().unwrap().to_owned();
+    assert!(mine_a.starts_with("did:key:z6Mk"));
+    assert_ne!(mine_a, mine_b, "one identity per vendor");
+    assert_eq!(p.json(&["vendor", "show", "A", "--json"])["myDid"], mine_a.as_str(), "stable");
+}
+
+#[test]
 fn wrong_passphrase_is_said_plainly() {
     let mut p = Person::new();
     p.passphrase = "not it".into();
