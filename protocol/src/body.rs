@@ -85,6 +85,17 @@ impl AgreementId {
     pub const ALL: [AgreementId; 5] =
         [Self::SdBase, Self::SdBaseDp, Self::PdcIntent, Self::PdcAi, Self::PdcGood];
 
+    /// Whether data shared for `purpose` fits this agreement: the service-delivery
+    /// agreements cover help and feedback; `PDC-INTENT` covers intentcasting;
+    /// `PDC-AI` and `PDC-GOOD` are contributions for improvement.
+    pub fn fits(&self, purpose: Purpose) -> bool {
+        match self {
+            Self::SdBase | Self::SdBaseDp => matches!(purpose, Purpose::Service | Purpose::Improvement),
+            Self::PdcIntent => purpose == Purpose::Quote,
+            Self::PdcAi | Self::PdcGood => purpose == Purpose::Improvement,
+        }
+    }
+
     /// The roster identifier, e.g. `SD-BASE`.
     pub fn as_str(&self) -> &'static str {
         match self {

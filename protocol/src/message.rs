@@ -97,6 +97,19 @@ pub enum Direction {
     ToPerson,
 }
 
+impl MessageType {
+    /// The consent purposes under which a message of this type may be sent; empty for
+    /// types that need no consent.
+    pub fn purposes(&self) -> &'static [Purpose] {
+        match self {
+            Self::Intent | Self::OfferAcceptance | Self::IntentWithdrawal => &[Purpose::Quote],
+            Self::Feedback => &[Purpose::Improvement, Purpose::Service],
+            Self::SupportRequest => &[Purpose::Service],
+            _ => &[],
+        }
+    }
+}
+
 impl FromStr for MessageType {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -1,0 +1,221 @@
+//! `parley-vendor`: what a vendor runs. A thin shell over the `parley-vendor` library:
+//! `init` a data folder, `serve` the endpoint, and work from a terminal (`messages`,
+//! `reply`, `offer`, `nps`). Errors: one line on stderr, exit 1 refused, 2 usage.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use parley_protocol::{AgreementId, MessageType, Money};
+use parley_vendor::{config::BASELINE_AGREEMENTS, console, Store, Vendor};
+
+/// Parley vendor endpoint: receive signed, consented messages; answer; forget on request.
+#[derive(Parser)]
+#[command(name = "parley-vendor", version, about)]
+struct Cli {
+    /// The vendor's data folder (key, configuration, SQLite store).
+    #[arg(long, global = true, env = "PARLEY_VENDOR_DATA", default_value = "parley-vendor-data")]
+    data: PathBuf,
+    /// The store: `postgres://…` for PostgreSQL; SQLite in the data folder when absent.
+    #[arg(long, global = true, env = "PARLEY_VENDOR_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the vendor's signing key and configuration (refuses to overwrite).
+    Init {
+        /// The vendor's name, shown to people.
+        #[arg(long)]
+        name: String,
+        /// Agreements accepted, in order of preference [default: SD-BASE,SD-BASE-DP].
+        #[arg(long, value_delimiter = ',')]
+        agreements: Vec<String>,
+    },
+    /// Serve the HTTP endpoint.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The URL people reach this endpoint at [default: http://LISTEN].
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// List received messages, newest first.
+    Messages {
+        /// Only this type (Feedback, SupportRequest, Intent, ConsentGrant, …).
+        #[arg(long = "type")]
+        kind: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reply to a support request, feedback or intent.
+    Reply {
+        /// The message's id (with or without urn:uuid:).
+        message_id: String,
+        /// The reply.
+        #[arg(long)]
+        text: String,
+    },
+    /// Make an offer answering an intent.
+    Offer {
+        /// The intent's id.
+        intent_id: String,
+        /// Price, e.g. 289.00.
+        #[arg(long)]
+        price: String,
+        /// ISO 4217 currency, e.g. EUR.
+        #[arg(long)]
+        currency: String,
+        /// What is offered.
+        #[arg(long)]
+        text: String,
+        /// Valid until (YYYY-MM-DD).
+        #[arg(long)]
+        valid_until: Option<String>,
+    },
+    /// Net Promoter Score over the feedback held.
+    Nps {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+struct Failure(u8, String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self(1, e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PARLEY_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("parley-vendor: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, message)) => {
+            eprintln!("parley-vendor: {}", message.replace('\n', " "));
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn store(cli: &Cli, vendor: &Vendor) -> Result<Store, Failure> {
+    let url = cli.database_url.clone().unwrap_or_else(|| vendor.default_database_url());
+    Ok(Store::connect(&url).await?)
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    if let Command::Init { name, agreements } = &cli.command {
+        let agreements = if agreements.is_empty() {
+            BASELINE_AGREEMENTS.to_vec()
+        } else {
+            agreements.iter().map(|a| a.trim().parse::<AgreementId>()).collect::<Result<_, _>>()?
+        };
+        let vendor = Vendor::init(&cli.data, name, agreements)?;
+        println!("{}", vendor.config.did);
+        eprintln!("Created vendor {:?} in {}", vendor.config.name, cli.data.display());
+        return Ok(());
+    }
+    let vendor = Vendor::load(&cli.data)?;
+    let store = store(&cli, &vendor).await?;
+    match cli.command {
+        Command::Init { .. } => Ok(()),
+        Command::Serve { listen, public_url } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| Failure(1, format!("cannot listen on {listen}: {e}")))?;
+            let bound = listener.local_addr()?;
+            let public = public_url.unwrap_or_else(|| format!("http://{bound}"));
+            let name = vendor.config.name.clone();
+            let endpoint = parley_vendor::endpoint(vendor, store, &public)?;
+            // The first line on stdout is the address, for scripts that asked for port 0.
+            println!("http://{bound}");
+            tracing::info!(%bound, %public, vendor = %name, "parley-vendor listening");
+            parley_vendor::serve(listener, endpoint, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Messages { kind, limit, json } => {
+            let kind = kind.map(|k| k.parse::<MessageType>()).transpose()?;
+            let messages = store.messages(kind, limit).await?;
+            if json {
+                return print_json(&messages);
+            }
+            for m in messages {
+                let score = m.score.map(|s| format!(" score {s}")).unwrap_or_default();
+                let text = ["text", "what", "subject"]
+                    .iter()
+                    .find_map(|f| m.document["body"].get(*f).and_then(|v| v.as_str()))
+                    .unwrap_or("");
+                println!("{}  {}  {:<16}{score}  {text}", m.received, m.id, m.kind);
+            }
+            Ok(())
+        }
+        Command::Reply { message_id, text } => {
+            let doc = console::reply(&store, &vendor.key, &message_id, &text).await?;
+            println!("{}", doc["id"].as_str().unwrap_or(""));
+            Ok(())
+        }
+        Command::Offer { intent_id, price, currency, text, valid_until } => {
+            let price = Money { amount: price, currency: currency.to_ascii_uppercase() };
+            let doc = console::offer(&store, &vendor.key, &intent_id, price, &text, valid_until).await?;
+            println!("{}", doc["id"].as_str().unwrap_or(""));
+            Ok(())
+        }
+        Command::Nps { json } => {
+            let nps = store.nps().await?;
+            if json {
+                return print_json(&nps);
+            }
+            match nps.score {
+                Some(s) => println!(
+                    "NPS {s:+.1}  ({} promoters, {} passives, {} detractors, {} responses)",
+                    nps.promoters, nps.passives, nps.detractors, nps.count
+                ),
+                None => println!("NPS: no feedback yet"),
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

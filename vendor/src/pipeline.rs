@@ -1,0 +1,195 @@
+//! Receiving: from the raw bytes of a POST to the signed answer, independent of HTTP.
+//!
+//! `verify` (size, JSON, shape, recipient, time window, proof) runs first and rejects
+//! without touching the store; then the message's type decides what the writer stores
+//! and what the vendor answers. Only after the writer has committed is the answer sent.
+
+use std::sync::Arc;
+
+use parley_protocol::time::{Duration, OffsetDateTime};
+use parley_protocol::{
+    verify, Body, ConsentAgreement, DeletionReceipt, Did, Message, MessageId, MessageType, Receipt,
+    ReceiptStatus, SecretKey, Timestamp, Verified, VerifyPolicy,
+};
+use serde_json::{json, Value};
+
+use crate::config::VendorConfig;
+use crate::consent::decide;
+use crate::problem::{Problem, ProblemKind};
+use crate::store::writer::{ConsentNeed, Job, NewConsent, NewMessage, Outcome, Writer};
+use crate::store::Store;
+
+/// How fresh an inbox query must be: it returns the person's messages to whoever sends
+/// it, so a captured old query must not work.
+const INBOX_FRESHNESS: Duration = Duration::minutes(5);
+
+/// Everything a request handler needs.
+pub struct Endpoint {
+    /// The vendor's configuration.
+    pub config: VendorConfig,
+    /// The vendor's signing key.
+    pub key: Arc<SecretKey>,
+    /// The store.
+    pub store: Store,
+    pub(crate) writer: Writer,
+    /// The signed descriptor, served as is.
+    pub descriptor: String,
+}
+
+impl Endpoint {
+    /// The vendor's DID.
+    pub fn did(&self) -> &Did {
+        &self.config.did
+    }
+
+    fn sign(&self, message: Message) -> Result<Verified<Message>, Problem> {
+        message.sign(&self.key).map_err(|e| {
+            tracing::error!(error = %e, "cannot sign an answer");
+            Problem::new(ProblemKind::Unavailable, "the vendor could not sign its answer")
+        })
+    }
+
+    /// The signed receipt for `m`.
+    fn receipt(&self, m: &Verified<Message>) -> Result<Verified<Message>, Problem> {
+        let body = Receipt { message: m.id, digest: m.digest(), status: ReceiptStatus::Accepted };
+        self.sign(self.answer_to(m, Body::Receipt(body)))
+    }
+
+    /// A vendor→person message answering `m`, in its thread, under its consent.
+    fn answer_to(&self, m: &Verified<Message>, body: Body) -> Message {
+        let mut answer = Message::new(self.did().clone(), m.from.clone(), body);
+        answer.in_reply_to = Some(m.id);
+        answer.thread = Some(m.thread.unwrap_or(m.id));
+        answer.consent = m.consent.or_else(|| matches!(m.body, Body::ConsentGrant(_)).then(|| m.id.into()));
+        answer
+    }
+
+    /// Receives one person→vendor message; returns the JSON answer to send.
+    pub async fn receive(&self, raw: &[u8]) -> Result<String, Problem> {
+        let policy = VerifyPolicy::for_vendor(self.did().clone(), OffsetDateTime::now_utc());
+        let m = verify(raw, &policy)?;
+        let message = new_message(&m);
+        let job = match &m.body {
+            Body::InboxQuery(_) => {
+                return Err(Problem::new(ProblemKind::UnknownType, "send InboxQuery to /parley/v1/inbox"));
+            }
+            Body::ConsentGrant(grant) => {
+                let (decision, agreement) = decide(&self.config.agreements, grant.agreement, grant.purpose);
+                let reason = match decision {
+                    parley_protocol::Decision::Accepted => None,
+                    parley_protocol::Decision::Alternative => Some(format!(
+                        "{} is not accepted for this purpose; {} is offered instead",
+                        grant.agreement.as_str(),
+                        agreement.map(|a| a.as_str()).unwrap_or_default()
+                    )),
+                    parley_protocol::Decision::Refused => Some(format!(
+                        "no agreement this vendor accepts covers {}",
+                        crate::store::writer::purpose_text(grant.purpose)
+                    )),
+                };
+                let body = ConsentAgreement { grant: m.id.into(), decision, agreement, reason };
+                let answer = self.sign(self.answer_to(&m, Body::ConsentAgreement(body)))?;
+                let response = response(&self.receipt(&m)?, Some(&answer));
+                let state = match decision {
+                    parley_protocol::Decision::Accepted => "agreed",
+                    parley_protocol::Decision::Alternative => "alternative",
+                    parley_protocol::Decision::Refused => "refused",
+                };
+                let consent = NewConsent {
+                    agreement: grant.agreement.as_str().to_owned(),
+                    purpose: grant.purpose,
+                    categories: grant.categories.clone(),
+                    retention_days: grant.retention_days as i64,
+                    state,
+                };
+                Job::Grant { message, response, consent }
+            }
+            Body::ConsentRevocation(_) => {
+                let receipt = self.receipt(&m)?;
+                let template =
+                    self.answer_to(&m, Body::Reply(parley_protocol::Reply { text: String::new() }));
+                let key = self.key.clone();
+                let consent = m.consent.unwrap_or_default();
+                // Signed inside the writer's transaction, once the deleted ids are known.
+                let answer = Arc::new(move |deleted: Vec<MessageId>| {
+                    let mut msg = template.clone();
+                    msg.id = MessageId::new();
+                    msg.body = Body::DeletionReceipt(DeletionReceipt {
+                        consent,
+                        deleted,
+                        completed: Timestamp::now(),
+                    });
+                    match msg.sign(&key) {
+                        Ok(signed) => response(&receipt, Some(&signed)),
+                        Err(_) => response(&receipt, None),
+                    }
+                });
+                Job::Revoke { message, answer }
+            }
+            _ => {
+                let need = ConsentNeed {
+                    consent_id: m.consent.map(|c| c.to_string()).unwrap_or_default(),
+                    categories: m.categories(),
+                    purposes: m.message_type().purposes(),
+                };
+                Job::Accept { message, response: response(&self.receipt(&m)?, None), need }
+            }
+        };
+        match self.writer.submit(job).await? {
+            Outcome::Stored(r) | Outcome::Duplicate(r) => Ok(r),
+            Outcome::Conflict => Err(Problem::new(
+                ProblemKind::ReplayedId,
+                format!("message id {} was already used for a different message", m.id),
+            )),
+            Outcome::Consent(refusal) => Err(refusal.into()),
+        }
+    }
+
+    /// Answers a signed `InboxQuery` with the offers and replies sent to its sender.
+    pub async fn inbox(&self, raw: &[u8]) -> Result<Value, Problem> {
+        let now = OffsetDateTime::now_utc();
+        let m = verify(raw, &VerifyPolicy::for_vendor(self.did().clone(), now))?;
+        let Body::InboxQuery(query) = &m.body else {
+            return Err(Problem::new(ProblemKind::UnknownType, "only InboxQuery is answered here"));
+        };
+        if (now - m.created.get()).abs() > INBOX_FRESHNESS {
+            return Err(Problem::new(
+                ProblemKind::NotYetValid,
+                "an inbox query must be created within 5 minutes of now (it is answered to whoever sends it)",
+            ));
+        }
+        let messages = self.store.inbox(&m.from, query.since).await?;
+        Ok(json!({ "messages": messages }))
+    }
+}
+
+fn new_message(m: &Verified<Message>) -> NewMessage {
+    let score = match &m.body {
+        Body::Feedback(f) => Some(f.score as i64),
+        _ => None,
+    };
+    NewMessage {
+        id: m.id.to_string(),
+        kind: m.message_type().as_str(),
+        sender: m.from.to_string(),
+        // A grant is its own consent.
+        consent_id: match m.message_type() {
+            MessageType::ConsentGrant => Some(m.id.to_string()),
+            _ => m.consent.map(|c| c.to_string()),
+        },
+        thread_id: m.thread.map(|t| t.to_string()),
+        in_reply_to: m.in_reply_to.map(|t| t.to_string()),
+        score,
+        digest: m.digest(),
+        document: m.canonical().to_owned(),
+    }
+}
+
+/// The body of a successful POST: the signed receipt and, for consents, the answer.
+fn response(receipt: &Verified<Message>, answer: Option<&Verified<Message>>) -> String {
+    let mut out = json!({ "receipt": receipt.document() });
+    if let Some(a) = answer {
+        out["answer"] = a.document().clone();
+    }
+    out.to_string()
+}

@@ -1,0 +1,172 @@
+//! The HTTP API: `router(endpoint) -> Router`, its handlers, the raw-JSON extractor and
+//! the OpenAPI document. Handlers are a few lines each: the work is in
+//! [`crate::pipeline`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{BoxError, Json, Router};
+use parley_protocol::DEFAULT_MAX_BYTES;
+use serde_json::{json, Value};
+use tower::ServiceBuilder;
+use utoipa::OpenApi;
+
+use crate::pipeline::Endpoint;
+use crate::problem::{Problem, ProblemKind};
+
+/// How long one request may take, body included: bounds slow clients.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Shared = Arc<Endpoint>;
+
+/// The whole API over `endpoint`.
+pub fn router(endpoint: Shared) -> Router {
+    Router::new()
+        .route("/.well-known/parley", get(descriptor))
+        .route("/.well-known/myterms.json", get(myterms))
+        .route("/parley/v1/messages", post(messages))
+        .route("/parley/v1/inbox", post(inbox))
+        .route("/parley/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(timed_out))
+                .timeout(REQUEST_TIMEOUT)
+                // One byte over the message limit is enough to refuse; the extractor
+                // reports it as a problem document.
+                .layer(axum::extract::DefaultBodyLimit::max(DEFAULT_MAX_BYTES)),
+        )
+        .with_state(endpoint)
+}
+
+async fn timed_out(e: BoxError) -> Problem {
+    if e.is::<tower::timeout::error::Elapsed>() {
+        Problem::new(
+            ProblemKind::Timeout,
+            format!("the request took longer than {}s", REQUEST_TIMEOUT.as_secs()),
+        )
+    } else {
+        Problem::new(ProblemKind::Unavailable, e.to_string())
+    }
+}
+
+async fn not_found() -> Problem {
+    Problem::new(ProblemKind::NotFound, "no such resource; see /parley/v1/openapi.json")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(ProblemKind::MethodNotAllowed, "this resource does not take that method")
+}
+
+/// The body of a POST: `application/json`, at most 64 KiB, as raw bytes (proofs are
+/// checked on exactly what was sent).
+pub struct RawJson(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawJson {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if essence != "application/json" {
+            return Err(Problem::new(
+                ProblemKind::UnsupportedMediaType,
+                format!("Content-Type is {content_type:?}; send application/json"),
+            ));
+        }
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Problem::new(
+                ProblemKind::TooLarge,
+                format!("a message may be at most {DEFAULT_MAX_BYTES} bytes"),
+            )),
+            Err(e) => Err(Problem::new(ProblemKind::MalformedJson, format!("cannot read the body: {e}"))),
+        }
+    }
+}
+
+/// Sends a JSON text the pipeline already serialised.
+fn json_text(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+#[utoipa::path(get, path = "/.well-known/parley", tag = "discovery",
+    responses((status = 200, description = "The vendor descriptor, self-signed (eddsa-jcs-2022)", body = Object)))]
+async fn descriptor(State(e): State<Shared>) -> Response {
+    json_text(StatusCode::OK, e.descriptor.clone())
+}
+
+#[utoipa::path(get, path = "/.well-known/myterms.json", tag = "discovery",
+    responses((status = 200, description = "The MyTerms agreements accepted: {effective_date, agreements:[{id,url}]}", body = Object)))]
+async fn myterms(State(e): State<Shared>) -> Json<Value> {
+    let agreements: Vec<Value> = e
+        .config
+        .agreements
+        .iter()
+        .map(|a| json!({ "id": a.as_str(), "url": format!("https://w3id.org/dpv/legal/p7012#{}", a.as_str()) }))
+        .collect();
+    Json(json!({ "effective_date": crate::descriptor_date(&e.descriptor), "agreements": agreements }))
+}
+
+#[utoipa::path(post, path = "/parley/v1/messages", tag = "messages",
+    request_body(content = Object, content_type = "application/json",
+        description = "One signed person→vendor message: ConsentGrant, ConsentRevocation, Intent, Feedback, SupportRequest, OfferAcceptance or IntentWithdrawal"),
+    responses(
+        (status = 200, description = "Stored durably (or redelivered): {receipt, answer?}; answer is the ConsentAgreement or DeletionReceipt", body = Object),
+        (status = 400, description = "malformed-json, unknown-type, expired, not-yet-valid", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "bad-proof", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "no-consent, consent-revoked, consent-not-agreed, consent-scope", body = Object, content_type = "application/problem+json"),
+        (status = 409, description = "replayed-id", body = Object, content_type = "application/problem+json"),
+        (status = 413, description = "too-large", body = Object, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Object, content_type = "application/problem+json"),
+        (status = 421, description = "wrong-recipient", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-message", body = Object, content_type = "application/problem+json"),
+        (status = 503, description = "unavailable: not stored, retry", body = Object, content_type = "application/problem+json"),
+    ))]
+async fn messages(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Response, Problem> {
+    Ok(json_text(StatusCode::OK, e.receive(&body).await?))
+}
+
+#[utoipa::path(post, path = "/parley/v1/inbox", tag = "messages",
+    request_body(content = Object, content_type = "application/json", description = "A signed InboxQuery, created within 5 minutes"),
+    responses(
+        (status = 200, description = "{messages: [signed Offer and Reply documents addressed to the query's sender]}", body = Object),
+        (status = 400, description = "A problem document", body = Object, content_type = "application/problem+json"),
+    ))]
+async fn inbox(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Json<Value>, Problem> {
+    Ok(Json(e.inbox(&body).await?))
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Up, and the store answers", body = Object),
+              (status = 503, description = "The store does not answer", body = Object, content_type = "application/problem+json")))]
+async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
+    e.store.nps().await?;
+    Ok(Json(json!({ "status": "ok" })))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Parley vendor endpoint",
+        version = "1",
+        description = "Receives signed, consented messages from people's Parley agents (protocol v1). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>."
+    ),
+    paths(descriptor, myterms, messages, inbox, healthz, openapi)
+)]
+struct ApiDoc;
+
+#[utoipa::path(get, path = "/parley/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "This document", body = Object)))]
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

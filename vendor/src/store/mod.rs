@@ -1,0 +1,320 @@
+//! The vendor's store: one schema and one set of queries over SQLite or PostgreSQL,
+//! through sqlx's `Any` driver, chosen by the database URL.
+//!
+//! Queries are written once, in the SQL both databases share, with `$1…$n` parameters in
+//! order. The few dialect differences (row locks) are named in [`Backend`]. Every write
+//! that acknowledges a person's message goes through the [`writer`]'s group commit;
+//! reads and the operator's own writes (offers, replies) use the pool directly.
+
+pub mod writer;
+
+use parley_protocol::{Category, Did, MessageType, Purpose, Timestamp};
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::error::{Error, Result};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One process, one file: a small business with no setup.
+    Sqlite,
+    /// Several stateless endpoint instances sharing one database.
+    Postgres,
+}
+
+impl Backend {
+    /// Appended to a consent read that must hold until the transaction ends, so a
+    /// revocation on another instance waits for (and then deletes) what this one stores.
+    /// SQLite needs none: it has one writer at a time.
+    fn share_lock(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR SHARE",
+        }
+    }
+
+    /// Appended to the consent read of a revocation: it waits for messages being stored
+    /// under the consent, then deletes them.
+    fn exclusive_lock(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// The store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A message as received, for the operator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredMessage {
+    /// Its id.
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The sender's pairwise DID.
+    pub sender: String,
+    /// The consent it relies on.
+    pub consent_id: Option<String>,
+    /// The feedback score, for feedback.
+    pub score: Option<i64>,
+    /// When it was stored.
+    pub received: String,
+    /// The signed document, as received.
+    pub document: serde_json::Value,
+}
+
+/// A consent as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    /// The grant's id.
+    pub id: String,
+    /// The person's pairwise DID.
+    pub person: String,
+    /// `agreed`, `alternative`, `refused` or `revoked`.
+    pub state: String,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// The categories.
+    pub categories: Vec<Category>,
+    /// Retention in days.
+    pub retention_days: i64,
+}
+
+/// Net Promoter Score over all feedback held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Nps {
+    /// % promoters − % detractors, −100…100; `null` without feedback.
+    pub score: Option<f64>,
+    /// Scores 9–10.
+    pub promoters: i64,
+    /// Scores 7–8.
+    pub passives: i64,
+    /// Scores 0–6.
+    pub detractors: i64,
+    /// All feedback.
+    pub count: i64,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Config(format!("database URL {url:?} is neither sqlite:// nor postgres://")));
+        };
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            // One writer at a time in SQLite anyway; readers share the rest.
+            Backend::Sqlite => 4,
+            Backend::Postgres => 8,
+        });
+        let options = match backend {
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    // Acknowledged means durable: a receipt is sent after an fsync'd commit.
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options.connect(url).await?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Received messages, newest first, of one type or all.
+    pub async fn messages(&self, kind: Option<MessageType>, limit: i64) -> Result<Vec<StoredMessage>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, sender, consent_id, score, received, document FROM messages
+             WHERE ($1 IS NULL OR kind = $1) ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(kind.map(|k| k.as_str().to_owned()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_message).collect()
+    }
+
+    /// One received message.
+    pub async fn message(&self, id: &str) -> Result<StoredMessage> {
+        let row = sqlx::query(
+            "SELECT id, kind, sender, consent_id, score, received, document FROM messages WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(stored_message)
+            .transpose()?
+            .ok_or_else(|| Error::NotFound { kind: "message", id: id.into() })
+    }
+
+    /// A consent.
+    pub async fn consent(&self, id: &str) -> Result<Option<ConsentRow>> {
+        let row = sqlx::query(
+            "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(consent_row).transpose()
+    }
+
+    /// Stores a vendor→person message (offer or reply) for the person's inbox.
+    pub(crate) async fn add_outgoing(
+        &self,
+        id: &str,
+        kind: MessageType,
+        recipient: &Did,
+        consent_id: Option<&str>,
+        in_reply_to: Option<&str>,
+        document: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, recipient, consent_id, in_reply_to, document, created)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(recipient.as_str())
+        .bind(consent_id)
+        .bind(in_reply_to)
+        .bind(document)
+        .bind(Timestamp::now().to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The signed documents waiting for `recipient`, oldest first, created at or after
+    /// `since` when given.
+    pub async fn inbox(&self, recipient: &Did, since: Option<Timestamp>) -> Result<Vec<serde_json::Value>> {
+        let rows = sqlx::query(
+            "SELECT document FROM outbox WHERE recipient = $1 AND ($2 IS NULL OR created >= $2) ORDER BY seq LIMIT 1000",
+        )
+        .bind(recipient.as_str())
+        .bind(since.map(|t| t.to_string()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| parse_document(r.try_get("document")?)).collect()
+    }
+
+    /// Net Promoter Score over the feedback held now.
+    pub async fn nps(&self) -> Result<Nps> {
+        let row = sqlx::query(
+            "SELECT
+                CAST(COALESCE(SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters,
+                CAST(COALESCE(SUM(CASE WHEN score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives,
+                CAST(COALESCE(SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors,
+                CAST(COUNT(*) AS BIGINT) AS count
+             FROM messages WHERE kind = 'Feedback' AND score IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let (promoters, passives, detractors, count): (i64, i64, i64, i64) = (
+            row.try_get("promoters")?,
+            row.try_get("passives")?,
+            row.try_get("detractors")?,
+            row.try_get("count")?,
+        );
+        let score = (count > 0)
+            .then(|| ((promoters - detractors) as f64 * 100.0 / count as f64 * 10.0).round() / 10.0);
+        Ok(Nps { score, promoters, passives, detractors, count })
+    }
+
+    /// Deletes what consents' retention periods no longer allow; returns how many
+    /// messages went.
+    pub async fn sweep_expired(&self, now: Timestamp) -> Result<u64> {
+        let consents = sqlx::query("SELECT id, retention_days FROM consents WHERE state = 'agreed'")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut deleted = 0;
+        for c in consents {
+            let (id, days): (String, i64) = (c.try_get("id")?, c.try_get("retention_days")?);
+            let cutoff = Timestamp::from(now.get() - parley_protocol::time::Duration::days(days)).to_string();
+            deleted += sqlx::query(
+                "DELETE FROM messages WHERE consent_id = $1 AND received < $2
+                 AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')",
+            )
+            .bind(&id)
+            .bind(&cutoff)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            sqlx::query("DELETE FROM outbox WHERE consent_id = $1 AND created < $2")
+                .bind(&id)
+                .bind(&cutoff)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(deleted)
+    }
+}
+
+fn parse_document(text: String) -> Result<serde_json::Value> {
+    serde_json::from_str(&text).map_err(|e| Error::Refused(format!("a stored document is not JSON: {e}")))
+}
+
+fn stored_message(r: &AnyRow) -> Result<StoredMessage> {
+    Ok(StoredMessage {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        sender: r.try_get("sender")?,
+        consent_id: r.try_get("consent_id")?,
+        score: r.try_get("score")?,
+        received: r.try_get("received")?,
+        document: parse_document(r.try_get("document")?)?,
+    })
+}
+
+pub(crate) fn consent_row(r: &AnyRow) -> Result<ConsentRow> {
+    let purpose: String = r.try_get("purpose")?;
+    let categories: String = r.try_get("categories")?;
+    Ok(ConsentRow {
+        id: r.try_get("id")?,
+        person: r.try_get("person")?,
+        state: r.try_get("state")?,
+        purpose: serde_json::from_value(serde_json::Value::String(purpose))
+            .map_err(|e| Error::Refused(format!("stored purpose: {e}")))?,
+        categories: serde_json::from_str(&categories)
+            .map_err(|e| Error::Refused(format!("stored categories: {e}")))?,
+        retention_days: r.try_get("retention_days")?,
+    })
+}

@@ -1,0 +1,330 @@
+//! Group commit: one task owns every write that acknowledges a person's message. Requests
+//! queue on a channel; the writer takes whatever has queued, runs it all in one
+//! transaction, commits once (one fsync for the batch), and only then answers each
+//! request. A receipt therefore always follows a durable commit, and durability costs one
+//! commit per batch rather than one per message.
+//!
+//! Replay and consent checks run inside the same transaction as the insert, so a message
+//! can neither slip in twice nor land under a consent revoked a moment before.
+
+use std::sync::Arc;
+
+use parley_protocol::{Category, MessageId, Purpose, Timestamp};
+use sqlx::{Any, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{consent_row, Backend, Store};
+use crate::error::{Error, Result};
+
+/// Most requests committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// A received message, ready to store.
+#[derive(Debug, Clone)]
+pub(crate) struct NewMessage {
+    pub id: String,
+    pub kind: &'static str,
+    pub sender: String,
+    pub consent_id: Option<String>,
+    pub thread_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub score: Option<i64>,
+    pub digest: String,
+    pub document: String,
+}
+
+/// What the consent a message relies on must allow.
+#[derive(Debug, Clone)]
+pub(crate) struct ConsentNeed {
+    pub consent_id: String,
+    pub categories: Vec<Category>,
+    pub purposes: &'static [Purpose],
+}
+
+/// A new consent, from a `ConsentGrant`.
+#[derive(Debug, Clone)]
+pub(crate) struct NewConsent {
+    pub agreement: String,
+    pub purpose: Purpose,
+    pub categories: Vec<Category>,
+    pub retention_days: i64,
+    /// `agreed`, `alternative` or `refused`.
+    pub state: &'static str,
+}
+
+/// Builds the signed answer to a revocation once the deleted ids are known. `Fn`, not
+/// `FnOnce`: a job may be applied again if its batch has to be retried.
+pub(crate) type DeletionAnswer = Arc<dyn Fn(Vec<MessageId>) -> String + Send + Sync>;
+
+pub(crate) enum Job {
+    /// A message under a consent (intent, feedback, support request, …).
+    Accept { message: NewMessage, response: String, need: ConsentNeed },
+    /// A consent grant, with the vendor's answer.
+    Grant { message: NewMessage, response: String, consent: NewConsent },
+    /// A revocation: delete everything under the consent, answer with what went.
+    Revoke { message: NewMessage, answer: DeletionAnswer },
+}
+
+impl Job {
+    fn message(&self) -> &NewMessage {
+        match self {
+            Job::Accept { message, .. } | Job::Grant { message, .. } | Job::Revoke { message, .. } => message,
+        }
+    }
+}
+
+/// Why a consent does not cover a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentRefusal {
+    /// No consent with that id from this sender.
+    Missing(String),
+    /// The person revoked it.
+    Revoked(String),
+    /// It was refused, or an alternative was offered and not taken.
+    NotAgreed(String, String),
+    /// It does not name a category the message carries.
+    Category(String, Category),
+    /// Its purpose does not fit the message type.
+    Purpose(String, Purpose),
+}
+
+/// What became of a request.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Stored now; the response to send.
+    Stored(String),
+    /// Stored before with the same content; the original response.
+    Duplicate(String),
+    /// The id was used before for different content.
+    Conflict,
+    /// The consent does not allow it.
+    Consent(ConsentRefusal),
+}
+
+type Request = (Job, oneshot::Sender<Result<Outcome>>);
+
+/// The handle request handlers use; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Request>,
+}
+
+impl Writer {
+    /// Starts the writer task over `store`.
+    pub fn start(store: Store) -> Self {
+        let (tx, rx) = mpsc::channel::<Request>(4 * MAX_BATCH);
+        tokio::spawn(run(Arc::new(store), rx));
+        Self { tx }
+    }
+
+    /// Submits a job and waits until it is committed (or refused).
+    pub async fn submit(&self, job: Job) -> Result<Outcome> {
+        let (done, wait) = oneshot::channel();
+        self.tx.send((job, done)).await.map_err(|_| Error::Refused("the store writer has stopped".into()))?;
+        wait.await.map_err(|_| Error::Refused("the store writer has stopped".into()))?
+    }
+}
+
+async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>) {
+    let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&store, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Commits the batch in one transaction. If that fails as a whole (a lost connection, a
+/// constraint no check foresaw), each request is retried alone, so one bad request cannot
+/// fail its neighbours.
+async fn commit_batch(store: &Store, batch: Vec<Request>) {
+    let (jobs, senders): (Vec<Job>, Vec<_>) = batch.into_iter().unzip();
+    match process(store, &jobs).await {
+        Ok(outcomes) => {
+            for (outcome, done) in outcomes.into_iter().zip(senders) {
+                let _ = done.send(Ok(outcome));
+            }
+        }
+        Err(e) if jobs.len() == 1 => {
+            let _ = senders.into_iter().next().map(|done| done.send(Err(e)));
+        }
+        Err(_) => {
+            for (job, done) in jobs.iter().zip(senders) {
+                let alone = process(store, std::slice::from_ref(job)).await;
+                let _ = done.send(alone.map(|mut o| o.remove(0)));
+            }
+        }
+    }
+}
+
+/// Applies `jobs` in order in one transaction and commits it.
+async fn process(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    let mut tx = store.pool().begin().await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(apply(&mut tx, store.backend(), job).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
+    let m = job.message();
+    // Replay: an id is accepted once; the same content again gets the same answer. Later
+    // jobs of the same batch see earlier ones: they share the transaction.
+    if let Some(row) = sqlx::query("SELECT digest, response FROM messages WHERE id = $1")
+        .bind(&m.id)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        let digest: String = row.try_get("digest")?;
+        return Ok(if digest == m.digest {
+            Outcome::Duplicate(row.try_get("response")?)
+        } else {
+            Outcome::Conflict
+        });
+    }
+    match job {
+        Job::Accept { message, response, need } => {
+            if let Some(refusal) = check_consent(tx, backend, &message.sender, need).await? {
+                return Ok(Outcome::Consent(refusal));
+            }
+            insert_message(tx, message, response).await?;
+            Ok(Outcome::Stored(response.clone()))
+        }
+        Job::Grant { message, response, consent } => {
+            sqlx::query(
+                "INSERT INTO consents (id, person, agreement, purpose, categories, retention_days, state, created)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&message.id)
+            .bind(&message.sender)
+            .bind(&consent.agreement)
+            .bind(purpose_text(consent.purpose))
+            .bind(serde_json::to_string(&consent.categories).unwrap_or_else(|_| "[]".into()))
+            .bind(consent.retention_days)
+            .bind(consent.state)
+            .bind(Timestamp::now().to_string())
+            .execute(&mut **tx)
+            .await?;
+            insert_message(tx, message, response).await?;
+            Ok(Outcome::Stored(response.clone()))
+        }
+        Job::Revoke { message, answer } => revoke(tx, backend, message, answer).await,
+    }
+}
+
+/// Deletes every message held under the consent, and the offers and replies sent under
+/// it; keeps the consent's terms marked revoked, so later messages under it are refused.
+async fn revoke(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    message: &NewMessage,
+    answer: &DeletionAnswer,
+) -> Result<Outcome> {
+    let consent_id = message.consent_id.clone().unwrap_or_default();
+    let sql = format!(
+        "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1{}",
+        backend.exclusive_lock()
+    );
+    let row = sqlx::query(&sql).bind(&consent_id).fetch_optional(&mut **tx).await?;
+    let consent = match row.as_ref().map(consent_row).transpose()? {
+        Some(c) if c.person == message.sender => c,
+        _ => return Ok(Outcome::Consent(ConsentRefusal::Missing(consent_id))),
+    };
+    let mut deleted = Vec::new();
+    if consent.state != "revoked" {
+        let rows = sqlx::query(
+            "SELECT id FROM messages WHERE consent_id = $1 AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')
+             ORDER BY seq",
+        )
+        .bind(&consent_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            deleted
+                .push(id.parse::<MessageId>().map_err(|e| Error::Refused(format!("stored id {id}: {e}")))?);
+        }
+        sqlx::query("DELETE FROM messages WHERE consent_id = $1 AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')")
+            .bind(&consent_id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM outbox WHERE consent_id = $1").bind(&consent_id).execute(&mut **tx).await?;
+        sqlx::query("UPDATE consents SET state = 'revoked', revoked = $1 WHERE id = $2")
+            .bind(Timestamp::now().to_string())
+            .bind(&consent_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let response = answer(deleted);
+    insert_message(tx, message, &response).await?;
+    Ok(Outcome::Stored(response))
+}
+
+async fn insert_message(tx: &mut Transaction<'static, Any>, m: &NewMessage, response: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO messages (id, kind, sender, consent_id, thread_id, in_reply_to, score, digest, document,
+         response, received) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&m.id)
+    .bind(m.kind)
+    .bind(&m.sender)
+    .bind(&m.consent_id)
+    .bind(&m.thread_id)
+    .bind(&m.in_reply_to)
+    .bind(m.score)
+    .bind(&m.digest)
+    .bind(&m.document)
+    .bind(response)
+    .bind(Timestamp::now().to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn check_consent(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    sender: &str,
+    need: &ConsentNeed,
+) -> Result<Option<ConsentRefusal>> {
+    let sql = format!(
+        "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1{}",
+        backend.share_lock()
+    );
+    let Some(row) = sqlx::query(&sql).bind(&need.consent_id).fetch_optional(&mut **tx).await? else {
+        return Ok(Some(ConsentRefusal::Missing(need.consent_id.clone())));
+    };
+    let consent = consent_row(&row)?;
+    // Another person's consent is, to this sender, no consent at all.
+    if consent.person != sender {
+        return Ok(Some(ConsentRefusal::Missing(need.consent_id.clone())));
+    }
+    Ok(match consent.state.as_str() {
+        "revoked" => Some(ConsentRefusal::Revoked(consent.id)),
+        "agreed" => {
+            if let Some(c) = need.categories.iter().find(|c| !consent.categories.contains(c)) {
+                Some(ConsentRefusal::Category(consent.id, *c))
+            } else if !need.purposes.contains(&consent.purpose) {
+                Some(ConsentRefusal::Purpose(consent.id, consent.purpose))
+            } else {
+                None
+            }
+        }
+        other => Some(ConsentRefusal::NotAgreed(consent.id, other.to_owned())),
+    })
+}
+
+pub(crate) fn purpose_text(p: Purpose) -> &'static str {
+    match p {
+        Purpose::Service => "service",
+        Purpose::Quote => "quote",
+        Purpose::Improvement => "improvement",
+    }
+}
