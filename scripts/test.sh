@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+source scripts/postgres.sh
 
 log "checking formatting"
 cargo fmt --all --check

@@ -53,6 +53,7 @@ pub fn endpoint(vendor: Vendor, store: Store, public_url: &str) -> Result<Arc<En
         writer: store::writer::Writer::start(store.clone()),
         store,
         descriptor: descriptor.canonical().to_owned(),
+        request_timeout: routes::REQUEST_TIMEOUT,
     }))
 }
 

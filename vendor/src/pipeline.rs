@@ -34,6 +34,8 @@ pub struct Endpoint {
     pub(crate) writer: Writer,
     /// The signed descriptor, served as is.
     pub descriptor: String,
+    /// How long one request may take, body included.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Endpoint {

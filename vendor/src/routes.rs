@@ -20,13 +20,14 @@ use utoipa::OpenApi;
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
 
-/// How long one request may take, body included: bounds slow clients.
+/// How long one request may take by default, body included: bounds slow clients.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Shared = Arc<Endpoint>;
 
 /// The whole API over `endpoint`.
 pub fn router(endpoint: Shared) -> Router {
+    let timeout = endpoint.request_timeout;
     Router::new()
         .route("/.well-known/parley", get(descriptor))
         .route("/.well-known/myterms.json", get(myterms))
@@ -39,7 +40,7 @@ pub fn router(endpoint: Shared) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(timed_out))
-                .timeout(REQUEST_TIMEOUT)
+                .timeout(timeout)
                 // One byte over the message limit is enough to refuse; the extractor
                 // reports it as a problem document.
                 .layer(axum::extract::DefaultBodyLimit::max(DEFAULT_MAX_BYTES)),
