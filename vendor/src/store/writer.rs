@@ -162,14 +162,127 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) {
     }
 }
 
-/// Applies `jobs` in order in one transaction and commits it.
+/// Applies `jobs` in order in one transaction and commits it. Runs of ordinary messages
+/// (the common case under load) are handled set-wise: one lookup of their ids, one of
+/// their consents, multi-row inserts; grants and revocations go one by one.
 async fn process(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
     let mut tx = store.pool().begin().await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        outcomes.push(apply(&mut tx, store.backend(), job).await?);
+    let mut i = 0;
+    while i < jobs.len() {
+        let run = jobs[i..].iter().take_while(|j| matches!(j, Job::Accept { .. })).count();
+        if run > 1 {
+            outcomes.extend(accept_run(&mut tx, store.backend(), &jobs[i..i + run]).await?);
+            i += run;
+        } else {
+            outcomes.push(apply(&mut tx, store.backend(), &jobs[i]).await?);
+            i += 1;
+        }
     }
     tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// `$from, $from+1, …` for `n` parameters.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Set-wise equivalent of [`apply`] for a run of `Job::Accept`s, with the same outcomes
+/// in the same order: no grant or revocation sits inside the run, so consents cannot
+/// change within it.
+async fn accept_run(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    jobs: &[Job],
+) -> Result<Vec<Outcome>> {
+    use std::collections::HashMap;
+    let accepts: Vec<(&NewMessage, &String, &ConsentNeed)> = jobs
+        .iter()
+        .filter_map(|j| match j {
+            Job::Accept { message, response, need } => Some((message, response, need)),
+            _ => None,
+        })
+        .collect();
+
+    let ids: Vec<&str> = accepts.iter().map(|(m, _, _)| m.id.as_str()).collect();
+    let sql =
+        format!("SELECT id, digest, response FROM messages WHERE id IN ({})", placeholders(1, ids.len()));
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let mut known: HashMap<String, (String, String)> = HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
+    }
+
+    let mut consent_ids: Vec<&str> = accepts.iter().map(|(_, _, n)| n.consent_id.as_str()).collect();
+    consent_ids.sort_unstable();
+    consent_ids.dedup();
+    let sql = format!(
+        "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id IN ({}){}",
+        placeholders(1, consent_ids.len()),
+        backend.share_lock()
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &consent_ids {
+        query = query.bind(*id);
+    }
+    let mut consents = HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        let c = consent_row(&row)?;
+        consents.insert(c.id.clone(), c);
+    }
+
+    let mut outcomes = Vec::with_capacity(accepts.len());
+    let mut to_insert: Vec<(&NewMessage, &String)> = Vec::new();
+    for (message, response, need) in accepts {
+        if let Some((digest, stored)) = known.get(&message.id) {
+            outcomes.push(if *digest == message.digest {
+                Outcome::Duplicate(stored.clone())
+            } else {
+                Outcome::Conflict
+            });
+            continue;
+        }
+        match consent_refusal(consents.get(&need.consent_id), &message.sender, need) {
+            Some(refusal) => outcomes.push(Outcome::Consent(refusal)),
+            None => {
+                // A later copy in this same run is a redelivery of this one.
+                known.insert(message.id.clone(), (message.digest.clone(), response.clone()));
+                to_insert.push((message, response));
+                outcomes.push(Outcome::Stored(response.clone()));
+            }
+        }
+    }
+
+    let received = Timestamp::now().to_string();
+    for chunk in to_insert.chunks(64) {
+        let rows: Vec<String> =
+            (0..chunk.len()).map(|r| format!("({})", placeholders(1 + r * 11, 11))).collect();
+        let sql = format!(
+            "INSERT INTO messages (id, kind, sender, consent_id, thread_id, in_reply_to, score, digest, document,
+             response, received) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (m, response) in chunk {
+            query = query
+                .bind(&m.id)
+                .bind(m.kind)
+                .bind(&m.sender)
+                .bind(&m.consent_id)
+                .bind(&m.thread_id)
+                .bind(&m.in_reply_to)
+                .bind(m.score)
+                .bind(&m.digest)
+                .bind(&m.document)
+                .bind(response.as_str())
+                .bind(&received);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(outcomes)
 }
 
@@ -298,27 +411,34 @@ async fn check_consent(
         "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1{}",
         backend.share_lock()
     );
-    let Some(row) = sqlx::query(&sql).bind(&need.consent_id).fetch_optional(&mut **tx).await? else {
-        return Ok(Some(ConsentRefusal::Missing(need.consent_id.clone())));
-    };
-    let consent = consent_row(&row)?;
+    let row = sqlx::query(&sql).bind(&need.consent_id).fetch_optional(&mut **tx).await?;
+    let consent = row.as_ref().map(consent_row).transpose()?;
+    Ok(consent_refusal(consent.as_ref(), sender, need))
+}
+
+/// Why `consent` does not cover a message from `sender` needing `need`, if it does not.
+fn consent_refusal(
+    consent: Option<&super::ConsentRow>,
+    sender: &str,
+    need: &ConsentNeed,
+) -> Option<ConsentRefusal> {
     // Another person's consent is, to this sender, no consent at all.
-    if consent.person != sender {
-        return Ok(Some(ConsentRefusal::Missing(need.consent_id.clone())));
-    }
-    Ok(match consent.state.as_str() {
-        "revoked" => Some(ConsentRefusal::Revoked(consent.id)),
+    let Some(consent) = consent.filter(|c| c.person == sender) else {
+        return Some(ConsentRefusal::Missing(need.consent_id.clone()));
+    };
+    match consent.state.as_str() {
+        "revoked" => Some(ConsentRefusal::Revoked(consent.id.clone())),
         "agreed" => {
             if let Some(c) = need.categories.iter().find(|c| !consent.categories.contains(c)) {
-                Some(ConsentRefusal::Category(consent.id, *c))
+                Some(ConsentRefusal::Category(consent.id.clone(), *c))
             } else if !need.purposes.contains(&consent.purpose) {
-                Some(ConsentRefusal::Purpose(consent.id, consent.purpose))
+                Some(ConsentRefusal::Purpose(consent.id.clone(), consent.purpose))
             } else {
                 None
             }
         }
-        other => Some(ConsentRefusal::NotAgreed(consent.id, other.to_owned())),
-    })
+        other => Some(ConsentRefusal::NotAgreed(consent.id.clone(), other.to_owned())),
+    }
 }
 
 pub(crate) fn purpose_text(p: Purpose) -> &'static str {

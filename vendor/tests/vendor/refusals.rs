@@ -14,7 +14,8 @@ use crate::common::{assert_problem, Db, Person, TestVendor};
 crate::on_both_stores!(
     every_refusal_kind_has_its_problem_type,
     redelivery_is_idempotent,
-    unavailable_store_is_503_not_lost
+    unavailable_store_is_503_not_lost,
+    no_mangled_input_gets_a_5xx
 );
 
 /// Re-signs an edited document with `key`, as a sender who means it would.
@@ -195,4 +196,45 @@ async fn slow_clients_are_cut_off_with_a_problem() {
     .unwrap();
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
     assert!(response.contains("urn:parley:problem:timeout"), "{response}");
+}
+
+/// Bytes flipped, cut, duplicated and replaced all over valid messages: every answer is a
+/// 2xx or a 4xx problem document, and the server keeps serving.
+async fn no_mangled_input_gets_a_5xx(db: Db) {
+    let v = TestVendor::start(db).await;
+    let p = Person::new(&v);
+    let consent = p.agreed(&v, AgreementId::SdBase, Purpose::Service, &[Category::Support]).await;
+    let base = p.support(consent, "base message with some text in it").canonical().as_bytes().to_vec();
+    // A small deterministic generator: the same cases on every run.
+    let mut state: u64 = 0x9e3779b97f4a7c15;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for round in 0..300 {
+        let mut m = base.clone();
+        match round % 5 {
+            0 => {
+                let i = next(m.len());
+                m[i] ^= 1 << next(8);
+            }
+            1 => m.truncate(next(m.len())),
+            2 => {
+                let (a, b) = (next(m.len()), next(m.len()));
+                let piece = m[a.min(b)..a.max(b)].to_vec();
+                let at = next(m.len());
+                m.splice(at..at, piece);
+            }
+            3 => {
+                let i = next(m.len());
+                m[i] = [b'"', b'{', b'}', b'[', b'\\', 0xff, b'0', b'e'][next(8)];
+            }
+            _ => m = (0..next(200)).map(|_| next(256) as u8).collect(),
+        }
+        let (status, body) = v.post_raw("/parley/v1/messages", m).await;
+        assert!(status < 500, "round {round}: {status} {body}");
+    }
+    assert_eq!(reqwest::get(format!("{}/healthz", v.url)).await.unwrap().status(), 200, "still serving");
 }
