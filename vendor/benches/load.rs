@@ -183,6 +183,16 @@ fn one_core_verify_rate(messages: &[Vec<u8>], vendor: &Did) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// CPU seconds (user + system) a process has used so far, from `/proc/PID/stat`.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let ticks: f64 = fields.get(11..13).map(|f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum()).unwrap_or(0.0);
+    // USER_HZ is 100 on every Linux this runs on.
+    ticks / 100.0
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
@@ -192,7 +202,8 @@ async fn run(label: &str, database_url: Option<String>) {
     let m = env_usize("PARLEY_BENCH_IDENTITIES", 200);
     let c = env_usize("PARLEY_BENCH_CONCURRENCY", 64);
     let dir = tempfile::tempdir().unwrap();
-    let (_server, url, vendor) = start_server(dir.path(), database_url.as_deref());
+    let (server, url, vendor) = start_server(dir.path(), database_url.as_deref());
+    let server_pid = server.0.id().to_string();
     let messages_url = format!("{url}/parley/v1/messages");
     let client = reqwest::Client::new();
 
@@ -220,7 +231,10 @@ async fn run(label: &str, database_url: Option<String>) {
 
     let one_core = one_core_verify_rate(&burst, &vendor);
     let ceiling = 2.0 * one_core;
-    let (rate, lat, failed) = max_rate(&messages_url, burst, c).await;
+    let (server_cpu, client_cpu) = (cpu_seconds(&server_pid), cpu_seconds("self"));
+    let (rate, lat, failed) = max_rate(&messages_url, burst.clone(), c).await;
+    let server_us = (cpu_seconds(&server_pid) - server_cpu) * 1e6 / burst.len() as f64;
+    let client_us = (cpu_seconds("self") - client_cpu) * 1e6 / burst.len() as f64;
     let half = rate / 2.0;
     let (achieved, paced_lat, paced_failed) = paced(&messages_url, steady, half, c).await;
 
@@ -232,6 +246,11 @@ async fn run(label: &str, database_url: Option<String>) {
         100.0 * rate / ceiling,
         ms(percentile(&lat, 0.5)),
         ms(percentile(&lat, 0.99))
+    );
+    println!(
+        "CPU per message at the maximum rate: server {server_us:.0} µs, load generator {client_us:.0} µs, \
+         verification alone {:.0} µs",
+        1e6 / one_core
     );
     println!(
         "at half the maximum ({half:.0}/s): {achieved:>9.0} msg/s achieved          p50 {}  p99 {}  failed {paced_failed}",
