@@ -59,6 +59,62 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The vendor presented a key other than the one pinned on first contact.
+    #[error(
+        "vendor {vendor} now presents key {presented}, not the pinned {pinned}: nothing is exchanged with it \
+         until you check this with the vendor and accept the new key (`parley vendor trust {vendor} --accept-new-key`)"
+    )]
+    VendorKeyChanged {
+        /// The vendor's name.
+        vendor: String,
+        /// The DID pinned.
+        pinned: String,
+        /// The DID the vendor now presents.
+        presented: String,
+    },
+    /// No agreed, unrevoked consent with the vendor covers what a message would share.
+    #[error(
+        "no agreed consent with {vendor} covers {need}: grant one first \
+         (`parley consent grant --vendor {vendor} --purpose {purpose} --categories {categories} --retention-days N`)"
+    )]
+    ConsentMissing {
+        /// The vendor's name.
+        vendor: String,
+        /// What the message needs, in words.
+        need: String,
+        /// A purpose that would cover it.
+        purpose: String,
+        /// The categories it would carry.
+        categories: String,
+    },
+    /// The vendor cannot be reached, or answered with a server failure; what was being
+    /// sent stays queued.
+    #[error("cannot reach {vendor}: {reason}")]
+    Unreachable {
+        /// The vendor's name, or its URL before it has one.
+        vendor: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The vendor refused a message with a problem document.
+    #[error("{vendor} refused it ({kind}): {detail}")]
+    Refused {
+        /// The vendor's name.
+        vendor: String,
+        /// The problem `type`'s last segment, e.g. `no-consent`.
+        kind: String,
+        /// The vendor's explanation.
+        detail: String,
+    },
+    /// Something the vendor sent (descriptor, receipt, answer, offer, reply) does not
+    /// verify; it is not stored and counts as no answer.
+    #[error("{vendor} sent something that does not verify: {reason}")]
+    BadAnswer {
+        /// The vendor's name, or its URL before it has one.
+        vendor: String,
+        /// What failed.
+        reason: String,
+    },
     /// A file operation failed.
     #[error("{path}: {source}")]
     Io {

@@ -23,6 +23,8 @@ state_enum! {
         Proffered = "proffered",
         /// The vendor agreed.
         Agreed = "agreed",
+        /// The vendor offered another agreement instead; the person may take it.
+        Alternative = "alternative",
         /// The vendor declined, or offered an alternative the person did not take.
         Refused = "refused",
         /// The person revoked it.
@@ -56,6 +58,14 @@ pub struct Consent {
     pub terms: Option<String>,
     /// Where it is.
     pub state: ConsentState,
+    /// The agreement the vendor offered instead, when it did.
+    pub alternative: Option<AgreementId>,
+    /// The vendor's reason, for an alternative or a refusal.
+    pub reason: Option<String>,
+    /// The vendor's signed `ConsentAgreement`.
+    pub answer: Option<serde_json::Value>,
+    /// The vendor's signed `DeletionReceipt`, after revocation.
+    pub deletion_receipt: Option<serde_json::Value>,
     /// When it was added.
     pub created: String,
     /// When it last changed.
@@ -104,9 +114,17 @@ fn from_row(r: &SqliteRow) -> Consent {
         retention_days: r.get::<i64, _>("retention_days").clamp(0, u32::MAX as i64) as u32,
         terms: r.get("terms"),
         state: stored_state(r.get("state")),
+        alternative: r.get::<Option<String>, _>("alternative").and_then(|a| a.parse().ok()),
+        reason: r.get("reason"),
+        answer: json_column(r, "answer"),
+        deletion_receipt: json_column(r, "deletion_receipt"),
         created: r.get("created"),
         updated: r.get("updated"),
     }
+}
+
+fn json_column(r: &SqliteRow, column: &str) -> Option<serde_json::Value> {
+    r.get::<Option<String>, _>(column).and_then(|s| serde_json::from_str(&s).ok())
 }
 
 fn check_retention(days: i64) -> Result<u32> {
@@ -158,6 +176,10 @@ impl Consents<'_> {
             )?,
             terms: edit(None, fields.terms),
             state: ConsentState::Draft,
+            alternative: None,
+            reason: None,
+            answer: None,
+            deletion_receipt: None,
             created: stamp.clone(),
             updated: stamp,
         };
@@ -273,7 +295,10 @@ impl Consents<'_> {
     /// so that the vendor is told and the record of it stays.
     pub async fn delete(&self, id: &str) -> Result<Consent> {
         let c = self.get(id).await?;
-        if !matches!(c.state, ConsentState::Draft | ConsentState::Refused | ConsentState::Revoked) {
+        if !matches!(
+            c.state,
+            ConsentState::Draft | ConsentState::Refused | ConsentState::Revoked | ConsentState::Alternative
+        ) {
             return Err(Error::Conflict(format!(
                 "consent {} is {}: revoke it first, so the vendor deletes what it holds",
                 c.id, c.state

@@ -1,5 +1,7 @@
 //! Vendors the person deals with: a name, the endpoint URL, and the DID pinned on first
-//! contact. Adding, changing and removing a vendor is recorded in the audit log.
+//! contact, with what the vendor's signed descriptor says about where to send messages.
+//! Adding, changing and removing a vendor is recorded in the audit log. Fetching the
+//! descriptor and pinning the key is [`crate::discovery`]'s part.
 
 use parley_protocol::Did;
 use serde::Serialize;
@@ -24,6 +26,16 @@ pub struct Vendor {
     pub url: Option<String>,
     /// The vendor's pinned DID.
     pub did: Option<String>,
+    /// A short fingerprint of the pinned key, for comparing with what the vendor publishes.
+    pub fingerprint: Option<String>,
+    /// A different DID the vendor now presents, waiting for the person to accept it.
+    pub presented_did: Option<String>,
+    /// Where messages are posted (from the descriptor).
+    pub messages_url: Option<String>,
+    /// Where inbox queries are posted (from the descriptor).
+    pub inbox_url: Option<String>,
+    /// The standard agreements the vendor accepts (from the descriptor).
+    pub agreements: Vec<String>,
     /// When it was added.
     pub created: String,
     /// When it last changed.
@@ -51,15 +63,29 @@ impl Vault {
     }
 }
 
-fn from_row(r: &SqliteRow) -> Vendor {
+pub(crate) fn from_row(r: &SqliteRow) -> Vendor {
+    let did: Option<String> = r.get("did");
+    let agreements: Option<String> = r.get("agreements");
     Vendor {
         id: r.get("id"),
         name: r.get("name"),
         url: r.get("url"),
-        did: r.get("did"),
+        fingerprint: did.as_deref().and_then(|d| d.parse::<Did>().ok()).map(|d| fingerprint(&d)),
+        did,
+        presented_did: r.get("presented_did"),
+        messages_url: r.get("messages_url"),
+        inbox_url: r.get("inbox_url"),
+        agreements: agreements.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
         created: r.get("created"),
         updated: r.get("updated"),
     }
+}
+
+/// A short, readable fingerprint of a DID's key: the first 16 bytes of the SHA-256 of
+/// the public key, in groups of four hex digits (`3f2a 91c0 …`).
+pub fn fingerprint(did: &Did) -> String {
+    let hash = ring::digest::digest(&ring::digest::SHA256, &did.public_key().to_bytes());
+    hash.as_ref()[..16].chunks(2).map(hex::encode).collect::<Vec<_>>().join(" ")
 }
 
 /// Checks an endpoint URL: `https://host…`, or `http://` (loopback only is enforced at
@@ -97,32 +123,51 @@ impl Vendors<'_> {
     /// Adds a vendor; `fields.name` is required.
     pub async fn add(&self, fields: VendorFields) -> Result<Vendor> {
         let stamp = now();
+        let did = edit(None, fields.did);
         let vendor = Vendor {
             id: new_id(),
             name: fields.name.ok_or_else(|| Error::invalid("name", "is required"))?,
             url: edit(None, fields.url),
-            did: edit(None, fields.did),
+            fingerprint: did.as_deref().and_then(|d| d.parse::<Did>().ok()).map(|d| fingerprint(&d)),
+            did,
+            presented_did: None,
+            messages_url: None,
+            inbox_url: None,
+            agreements: Vec::new(),
             created: stamp.clone(),
             updated: stamp,
         };
-        validate(&vendor)?;
+        self.insert(&vendor, None).await
+    }
+
+    /// Stores a new vendor (with its signed descriptor when it was fetched).
+    pub(crate) async fn insert(&self, vendor: &Vendor, descriptor: Option<&str>) -> Result<Vendor> {
+        validate(vendor)?;
         let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("INSERT INTO vendors (id, name, url, did, created, updated) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(&vendor.id)
-            .bind(&vendor.name)
-            .bind(&vendor.url)
-            .bind(&vendor.did)
-            .bind(&vendor.created)
-            .bind(&vendor.updated)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| name_taken(e, &vendor.name))?;
+        sqlx::query(
+            "INSERT INTO vendors (id, name, url, did, pairwise_salt, messages_url, inbox_url, agreements,
+             descriptor, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&vendor.id)
+        .bind(&vendor.name)
+        .bind(&vendor.url)
+        .bind(&vendor.did)
+        .bind(&vendor.did)
+        .bind(&vendor.messages_url)
+        .bind(&vendor.inbox_url)
+        .bind(serde_json::to_string(&vendor.agreements).unwrap_or_else(|_| "[]".into()))
+        .bind(descriptor)
+        .bind(&vendor.created)
+        .bind(&vendor.updated)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| name_taken(e, &vendor.name))?;
         let entry = Entry::new("vendor.added", format!("Added vendor {}", vendor.name))
             .vendor(&vendor.id)
-            .detail(json!({"url": vendor.url, "did": vendor.did}));
+            .detail(json!({"url": vendor.url, "did": vendor.did, "fingerprint": vendor.fingerprint}));
         append_in(&mut tx, entry).await?;
         tx.commit().await?;
-        Ok(vendor)
+        Ok(vendor.clone())
     }
 
     /// All vendors, by name.
@@ -160,15 +205,24 @@ impl Vendors<'_> {
         vendor.updated = now();
         validate(&vendor)?;
         let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("UPDATE vendors SET name = ?, url = ?, did = ?, updated = ? WHERE id = ?")
-            .bind(&vendor.name)
-            .bind(&vendor.url)
-            .bind(&vendor.did)
-            .bind(&vendor.updated)
-            .bind(&vendor.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| name_taken(e, &vendor.name))?;
+        if before.did.is_some() && vendor.did != before.did {
+            return Err(Error::Conflict(format!(
+                "vendor {} has a pinned key; a new one is accepted with `parley vendor trust {} --accept-new-key`",
+                vendor.name, vendor.name
+            )));
+        }
+        sqlx::query(
+            "UPDATE vendors SET name = ?, url = ?, did = ?, pairwise_salt = coalesce(pairwise_salt, ?3),
+             updated = ? WHERE id = ?",
+        )
+        .bind(&vendor.name)
+        .bind(&vendor.url)
+        .bind(&vendor.did)
+        .bind(&vendor.updated)
+        .bind(&vendor.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| name_taken(e, &vendor.name))?;
         let entry = Entry::new("vendor.changed", format!("Changed vendor {}", vendor.name))
             .vendor(&vendor.id)
             .detail(json!({"before": {"name": before.name, "url": before.url, "did": before.did},
