@@ -131,7 +131,11 @@ pub(crate) fn uuid_of(urn: &str) -> String {
 pub(crate) async fn enqueue_in(conn: &mut SqliteConnection, out: &Outgoing) -> Result<()> {
     let m = &out.signed;
     let stamp = now();
-    let consent = m.consent.map(|c| uuid_of(&c.to_string()));
+    // A grant is the consent: it is filed under its own id.
+    let consent = match m.body {
+        parley_protocol::Body::ConsentGrant(_) => Some(uuid_of(&m.id.to_string())),
+        _ => m.consent.map(|c| uuid_of(&c.to_string())),
+    };
     sqlx::query(
         "INSERT INTO outbox (id, vendor_id, consent_id, type, record_kind, record_id, message, digest, state,
          next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
@@ -234,5 +238,63 @@ impl Vault {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.iter().map(from_row).collect())
+    }
+}
+
+/// What was shared with one vendor, consent by consent.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedWithVendor {
+    /// The vendor's name.
+    pub vendor: String,
+    /// The vendor's id.
+    pub vendor_id: String,
+    /// Each consent with what left under it.
+    pub consents: Vec<SharedUnderConsent>,
+    /// Messages that rely on no consent (consent grants themselves).
+    pub without_consent: Vec<OutboxItem>,
+}
+
+/// The messages that left, or wait to leave, under one consent.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedUnderConsent {
+    /// The consent.
+    pub consent: crate::records::consents::Consent,
+    /// Its messages, oldest first.
+    pub messages: Vec<OutboxItem>,
+}
+
+impl Vault {
+    /// Per vendor, per consent: every message that left or waits to leave, with receipts.
+    pub async fn shared(&self, vendor: Option<&str>) -> Result<Vec<SharedWithVendor>> {
+        let vendors = match vendor {
+            Some(v) => vec![self.vendors().get(v).await?],
+            None => self.vendors().list().await?,
+        };
+        let mut all = self.outbox(OutboxFilter::All).await?;
+        all.reverse();
+        let mut out = Vec::new();
+        for v in vendors {
+            let mine: Vec<OutboxItem> = all.iter().filter(|o| o.vendor_id == v.id).cloned().collect();
+            let consents = self.consents().list(Some(&v.id)).await?;
+            if mine.is_empty() && consents.is_empty() {
+                continue;
+            }
+            let without_consent = mine.iter().filter(|o| o.consent_id.is_none()).cloned().collect();
+            let consents = consents
+                .into_iter()
+                .map(|c| SharedUnderConsent {
+                    messages: mine
+                        .iter()
+                        .filter(|o| o.consent_id.as_deref() == Some(&c.id))
+                        .cloned()
+                        .collect(),
+                    consent: c,
+                })
+                .collect();
+            out.push(SharedWithVendor { vendor: v.name, vendor_id: v.id, consents, without_consent });
+        }
+        Ok(out)
     }
 }

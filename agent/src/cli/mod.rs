@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch for `parley`. Every command is a thin client of the
 //! `parley-agent` library: parse, call, print, map the error to an exit code.
 
+mod delivery;
 mod output;
 mod passphrase;
 mod proto;
@@ -35,19 +36,49 @@ enum Command {
     Product(records::ProductCommand),
     /// Vendors you deal with.
     #[command(subcommand)]
-    Vendor(records::Verb<records::VendorArgs>),
+    Vendor(records::VendorCommand),
     /// What you want to buy.
     #[command(subcommand)]
-    Intent(records::Verb<records::IntentArgs>),
+    Intent(records::IntentCommand),
     /// What you think of a product or a vendor (0–10 score, text, suggestions).
     #[command(subcommand)]
-    Feedback(records::Verb<records::FeedbackArgs>),
+    Feedback(records::FeedbackCommand),
     /// Requests for help with what you own.
     #[command(subcommand)]
-    Support(records::Verb<records::SupportArgs>),
+    Support(records::SupportCommand),
     /// What you agree to share, with whom, for what, for how long.
     #[command(subcommand)]
-    Consent(records::Verb<records::ConsentArgs>),
+    Consent(records::ConsentCommand),
+    /// Deliver what waits in the outbox and pull offers and replies from vendors.
+    Sync {
+        /// Only this vendor (id, prefix or name).
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Retry every queued message now, whatever its backoff says.
+        #[arg(long)]
+        now: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Messages waiting to leave, and why (--all: everything sent, with receipts).
+    Outbox {
+        /// Everything, not only what waits.
+        #[arg(long)]
+        all: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Offers and replies vendors sent you, by thread.
+    Inbox {
+        /// Only this vendor (id, prefix or name).
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Full-text search across products, intents, feedback and support requests.
     Search {
         /// Words to look for (all must match, as word prefixes).
@@ -172,6 +203,9 @@ async fn run_vault_command(ctx: &Context, command: Command) -> Result<(), Failur
         Command::Feedback(verb) => records::feedback(ctx, verb).await,
         Command::Support(verb) => records::support(ctx, verb).await,
         Command::Consent(verb) => records::consent(ctx, verb).await,
+        Command::Sync { vendor, now, json } => delivery::sync(ctx, vendor, now, json).await,
+        Command::Outbox { all, json } => delivery::outbox(ctx, all, json).await,
+        Command::Inbox { vendor, json } => delivery::inbox(ctx, vendor, json).await,
         Command::Search { words, limit, json } => vault::search(ctx, &words, limit, json).await,
         Command::Audit { command, vendor, json } => vault::audit(ctx, command, vendor, json).await,
         Command::Export { file } => vault::export(ctx, &file).await,

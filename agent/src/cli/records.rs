@@ -13,6 +13,7 @@ use parley_agent::records::vendors::VendorFields;
 use parley_agent::records::{Money, Page};
 use parley_protocol::{AgreementId, Category, Purpose};
 
+use super::delivery::{self, SendArgs};
 use super::{output, Context, Failure};
 
 /// The verbs every record kind has; `F` holds the kind's fields.
@@ -218,24 +219,67 @@ pub(crate) struct VendorArgs {
     /// The vendor's Parley endpoint URL.
     #[arg(long)]
     url: Option<String>,
-    /// The vendor's DID, if known.
+    /// The vendor's DID, if known (pins it without contacting the vendor).
     #[arg(long)]
     did: Option<String>,
+    /// Add without fetching the descriptor now (add only); the key is pinned at the
+    /// first exchange.
+    #[arg(long)]
+    offline: bool,
 }
 
-pub(crate) async fn vendor(ctx: &Context, verb: Verb<VendorArgs>) -> Result<(), Failure> {
+#[derive(Subcommand)]
+pub(crate) enum VendorCommand {
+    #[command(flatten)]
+    Verb(Verb<VendorArgs>),
+    /// Decide about a vendor whose key changed.
+    Trust {
+        /// The vendor (id, prefix or name).
+        vendor: String,
+        /// Accept the key the vendor now presents (check its fingerprint with the vendor first).
+        #[arg(long, required = true)]
+        accept_new_key: bool,
+        /// Print the vendor as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(crate) async fn vendor(ctx: &Context, command: VendorCommand) -> Result<(), Failure> {
     let vault = ctx.open().await?;
     let vendors = vault.vendors();
     let fields = |a: VendorArgs| VendorFields { name: a.name, url: a.url, did: a.did };
+    let verb = match command {
+        VendorCommand::Verb(verb) => verb,
+        VendorCommand::Trust { vendor, accept_new_key: _, json } => {
+            let v = vault.accept_new_vendor_key(&vendor).await?;
+            eprintln!(
+                "Accepted the new key of {}: fingerprint {}",
+                v.name,
+                v.fingerprint.as_deref().unwrap_or("?")
+            );
+            return output::record(&v, json);
+        }
+    };
     match verb {
+        Verb::Add { fields: a, json } if a.url.is_some() && a.did.is_none() && !a.offline => {
+            let url = a.url.clone().unwrap_or_default();
+            let v = vault.discover_vendor(&url, a.name).await?;
+            eprintln!(
+                "Added {} and pinned its key: fingerprint {} (compare it with what the vendor publishes)",
+                v.name,
+                v.fingerprint.as_deref().unwrap_or("?")
+            );
+            output::added(&v, json)
+        }
         Verb::Add { fields: a, json } => output::added(&vendors.add(fields(a)).await?, json),
         Verb::List { json } => output::list(&vendors.list().await?, &["name", "url"], json),
         Verb::Show { id, json } => {
             let vendor = vendors.get(&id).await?;
             let mut shown = serde_json::to_value(&vendor).map_err(Failure::refused)?;
             // The person's own pairwise DID with this vendor, once the vendor's is known.
-            if let Some(did) = vendor.did.as_deref().and_then(|d| d.parse::<parley_protocol::Did>().ok()) {
-                shown["myDid"] = vault.identity().await?.pairwise_did(&did).to_string().into();
+            if let Some(did) = vault.my_did_with(&vendor.id).await? {
+                shown["myDid"] = did.to_string().into();
             }
             output::record(&shown, json)
         }
@@ -280,9 +324,70 @@ impl IntentArgs {
     }
 }
 
-pub(crate) async fn intent(ctx: &Context, verb: Verb<IntentArgs>) -> Result<(), Failure> {
+#[derive(Subcommand)]
+pub(crate) enum IntentCommand {
+    #[command(flatten)]
+    Verb(Verb<IntentArgs>),
+    /// Cast the intent to vendors, each copy signed by your identity with that vendor.
+    Send {
+        /// Intent id or prefix.
+        id: String,
+        /// The vendors, comma-separated (ids, prefixes or names).
+        #[arg(long, value_delimiter = ',', required = true)]
+        vendors: Vec<String>,
+        /// Print the exact JSON each vendor would receive, and send nothing.
+        #[arg(long)]
+        preview: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The offers vendors made for the intent.
+    Offers {
+        /// Intent id or prefix.
+        id: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept one offer (tells that vendor).
+    Accept {
+        /// Offer id or prefix (from `parley intent offers`).
+        offer: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw the intent (tells every vendor that received it).
+    Withdraw {
+        /// Intent id or prefix.
+        id: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(crate) async fn intent(ctx: &Context, command: IntentCommand) -> Result<(), Failure> {
     let vault = ctx.open().await?;
     let intents = vault.intents();
+    let verb = match command {
+        IntentCommand::Verb(verb) => verb,
+        IntentCommand::Send { id, vendors, preview, json } => {
+            return if preview {
+                delivery::print_previews(&vault.preview_intent(&id, &vendors).await?, json)
+            } else {
+                delivery::print_sent(&vault.send_intent(&id, &vendors).await?, json)
+            };
+        }
+        IntentCommand::Offers { id, json } => return delivery::offers(&vault, &id, json).await,
+        IntentCommand::Accept { offer, json } => {
+            return delivery::print_sent(&vault.accept_offer(&offer).await?, json)
+        }
+        IntentCommand::Withdraw { id, json } => {
+            return delivery::print_sent(&vault.withdraw_intent(&id).await?, json)
+        }
+    };
     match verb {
         Verb::Add { fields, json } => output::added(&intents.add(fields.into_fields()?).await?, json),
         Verb::List { json } => output::list(&intents.list().await?, &["state", "what", "budget", "by"], json),
@@ -315,8 +420,27 @@ pub(crate) struct FeedbackArgs {
     suggestions: Vec<String>,
 }
 
-pub(crate) async fn feedback(ctx: &Context, verb: Verb<FeedbackArgs>) -> Result<(), Failure> {
+#[derive(Subcommand)]
+pub(crate) enum FeedbackCommand {
+    #[command(flatten)]
+    Verb(Verb<FeedbackArgs>),
+    /// Send it to the vendor (or print what would leave, with --preview).
+    Send(SendArgs),
+}
+
+pub(crate) async fn feedback(ctx: &Context, command: FeedbackCommand) -> Result<(), Failure> {
     let vault = ctx.open().await?;
+    let verb = match command {
+        FeedbackCommand::Verb(verb) => verb,
+        FeedbackCommand::Send(a) => {
+            let vendor = a.vendor.as_deref();
+            return if a.preview {
+                delivery::print_previews(&vault.preview_feedback(&a.id, vendor).await?, a.json)
+            } else {
+                delivery::print_sent(&vault.send_feedback(&a.id, vendor).await?, a.json)
+            };
+        }
+    };
     let store = vault.feedback();
     let fields = |a: FeedbackArgs| FeedbackFields {
         product: a.product,
@@ -352,8 +476,27 @@ pub(crate) struct SupportArgs {
     state: Option<String>,
 }
 
-pub(crate) async fn support(ctx: &Context, verb: Verb<SupportArgs>) -> Result<(), Failure> {
+#[derive(Subcommand)]
+pub(crate) enum SupportCommand {
+    #[command(flatten)]
+    Verb(Verb<SupportArgs>),
+    /// Send it to the product's vendor (or print what would leave, with --preview).
+    Send(SendArgs),
+}
+
+pub(crate) async fn support(ctx: &Context, command: SupportCommand) -> Result<(), Failure> {
     let vault = ctx.open().await?;
+    let verb = match command {
+        SupportCommand::Verb(verb) => verb,
+        SupportCommand::Send(a) => {
+            let vendor = a.vendor.as_deref();
+            return if a.preview {
+                delivery::print_previews(&vault.preview_support(&a.id, vendor).await?, a.json)
+            } else {
+                delivery::print_sent(&vault.send_support(&a.id, vendor).await?, a.json)
+            };
+        }
+    };
     let store = vault.support();
     let fields = |a: SupportArgs| -> Result<SupportFields, Failure> {
         Ok(SupportFields {
@@ -440,8 +583,109 @@ impl ConsentArgs {
     }
 }
 
-pub(crate) async fn consent(ctx: &Context, verb: Verb<ConsentArgs>) -> Result<(), Failure> {
+#[derive(Subcommand)]
+pub(crate) enum ConsentCommand {
+    #[command(flatten)]
+    Verb(Verb<ConsentArgs>),
+    /// Proffer a consent to a vendor now and keep its signed answer (agreed, an
+    /// alternative, or refused).
+    Grant {
+        #[command(flatten)]
+        fields: ConsentArgs,
+        /// Print the consent as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Proffer a draft consent written with `consent add`.
+    Proffer {
+        /// Consent id or prefix.
+        id: String,
+        /// Print the JSON that would leave, and send nothing.
+        #[arg(long)]
+        preview: bool,
+    },
+    /// Take the alternative agreement the vendor offered (proffers it as a new consent).
+    AcceptAlternative {
+        /// Consent id or prefix.
+        id: String,
+        /// Print the new consent as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a consent: the vendor deletes what it holds under it and signs a receipt.
+    Revoke {
+        /// Consent id or prefix.
+        id: String,
+        /// Why, in your words (sent to the vendor).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Print the consent as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_consent_outcome(
+    consent: &parley_agent::records::consents::Consent,
+    sent: &parley_agent::sharing::Sent,
+    json: bool,
+) -> Result<(), Failure> {
+    for item in &sent.messages {
+        if item.state.as_str() == "queued" {
+            eprintln!(
+                "parley: not delivered yet ({}); `parley sync` delivers it",
+                item.last_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if json {
+        return output::json(consent);
+    }
+    let reason = consent.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+    let alternative = consent.alternative.map(|a| {
+        format!(" ({} offered instead: `parley consent accept-alternative {}`)", a.as_str(), &consent.id[..8])
+    });
+    println!("{}", consent.id);
+    eprintln!(
+        "consent {} is {}{reason}{}",
+        &consent.id[..8],
+        consent.state,
+        if consent.state.as_str() == "alternative" { alternative.unwrap_or_default() } else { String::new() }
+    );
+    match sent.messages.iter().find(|m| m.state.as_str() == "rejected") {
+        Some(m) => Err(Failure::refused(format!(
+            "{} refused it: {}",
+            m.vendor,
+            m.last_error.as_deref().unwrap_or("")
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub(crate) async fn consent(ctx: &Context, command: ConsentCommand) -> Result<(), Failure> {
     let vault = ctx.open().await?;
+    let verb = match command {
+        ConsentCommand::Verb(verb) => verb,
+        ConsentCommand::Grant { fields, json } => {
+            let (consent, sent) = vault.grant_consent(fields.into_fields()?).await?;
+            return print_consent_outcome(&consent, &sent, json);
+        }
+        ConsentCommand::Proffer { id, preview } => {
+            if preview {
+                return delivery::print_previews(&vault.preview_consent(&id).await?, false);
+            }
+            let sent = vault.proffer_consent(&id).await?;
+            return print_consent_outcome(&vault.consents().get(&id).await?, &sent, false);
+        }
+        ConsentCommand::AcceptAlternative { id, json } => {
+            let (consent, sent) = vault.accept_alternative(&id).await?;
+            return print_consent_outcome(&consent, &sent, json);
+        }
+        ConsentCommand::Revoke { id, reason, json } => {
+            let (consent, sent) = vault.revoke_consent(&id, reason).await?;
+            return print_consent_outcome(&consent, &sent, json);
+        }
+    };
     let store = vault.consents();
     match verb {
         Verb::Add { fields, json } => output::added(&store.add(fields.into_fields()?).await?, json),

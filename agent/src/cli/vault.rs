@@ -10,6 +10,15 @@ use super::{output, passphrase, Context, Failure};
 
 #[derive(Subcommand)]
 pub(crate) enum AuditCommand {
+    /// Per vendor and consent: every message that left or waits to leave, with its digest.
+    Shared {
+        /// Only this vendor (id, prefix or name).
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the hash chain: exit 0 when intact, 1 when any entry was edited, removed or reordered.
     Verify {
         /// Print the report as JSON.
@@ -72,6 +81,7 @@ pub(crate) async fn audit(
                 Err(Failure::refused(format!("audit log is NOT intact: {}", report.problems.join("; "))))
             }
         }
+        Some(AuditCommand::Shared { vendor, json }) => super::delivery::shared(&vault, vendor, json).await,
         None => {
             let vendor_id = match vendor {
                 Some(v) => Some(vault.vendors().get(&v).await?.id),

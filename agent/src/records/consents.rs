@@ -77,7 +77,7 @@ pub struct Consent {
 pub struct ConsentFields {
     /// The vendor (id, prefix or name).
     pub vendor: Option<String>,
-    /// The agreement; `SD-BASE` when absent.
+    /// The agreement; when absent, the one that fits the purpose ([`default_agreement`]).
     pub agreement: Option<AgreementId>,
     /// Purpose.
     pub purpose: Option<Purpose>,
@@ -123,6 +123,15 @@ fn from_row(r: &SqliteRow) -> Consent {
     }
 }
 
+/// The roster agreement that fits a purpose: the service-delivery baseline for help and
+/// feedback, the intent contribution for quotes.
+pub fn default_agreement(purpose: Purpose) -> AgreementId {
+    match purpose {
+        Purpose::Quote => AgreementId::PdcIntent,
+        Purpose::Service | Purpose::Improvement => AgreementId::SdBase,
+    }
+}
+
 fn json_column(r: &SqliteRow, column: &str) -> Option<serde_json::Value> {
     r.get::<Option<String>, _>(column).and_then(|s| serde_json::from_str(&s).ok())
 }
@@ -163,13 +172,14 @@ impl Consents<'_> {
         let categories = fields.categories.ok_or_else(|| Error::invalid("categories", "is required"))?;
         check_categories(&categories)?;
         let stamp = now();
+        let purpose = fields
+            .purpose
+            .ok_or_else(|| Error::invalid("purpose", "is required (service, quote or improvement)"))?;
         let consent = Consent {
             id: new_id(),
             vendor_id: vendor.id.clone(),
-            agreement: fields.agreement.unwrap_or(AgreementId::SdBase),
-            purpose: fields
-                .purpose
-                .ok_or_else(|| Error::invalid("purpose", "is required (service, quote or improvement)"))?,
+            agreement: fields.agreement.unwrap_or_else(|| default_agreement(purpose)),
+            purpose,
             categories,
             retention_days: check_retention(
                 fields.retention_days.ok_or_else(|| Error::invalid("retention-days", "is required"))?,

@@ -29,7 +29,7 @@ fn records_through_the_cli_with_documented_json() {
     let list = p.json(&["product", "list", "--json"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
 
-    p.ok(&["vendor", "add", "--name", "Acme", "--url", "https://acme.example"]);
+    p.ok(&["vendor", "add", "--name", "Acme", "--url", "https://acme.example", "--offline"]);
     let fb = p.json(&[
         "feedback",
         "add",

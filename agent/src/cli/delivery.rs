@@ -1,0 +1,249 @@
+//! The verbs that deal with vendors: consent grant/revoke, preview and send, sync,
+//! outbox, inbox, offers, key trust, and the per-vendor view of what was shared. Each is
+//! a thin call into `parley-agent`; this module only prints.
+
+use clap::Args;
+use parley_agent::outbox::{OutboxFilter, OutboxItem, OutboxState};
+use parley_agent::sharing::{Preview, Sent};
+use parley_agent::sync::{SyncOptions, SyncReport};
+use parley_agent::Vault;
+
+use super::{output, Context, Failure};
+
+/// `… send ID`: preview or send one record.
+#[derive(Args)]
+pub(crate) struct SendArgs {
+    /// Id or prefix of the record.
+    pub id: String,
+    /// The vendor to send it to, when the record does not say (id, prefix or name).
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Print the exact JSON that would leave, and send nothing.
+    #[arg(long)]
+    pub preview: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+/// Prints what would leave: a header per vendor on stderr, the signed JSON on stdout.
+pub(crate) fn print_previews(previews: &[Preview], json: bool) -> Result<(), Failure> {
+    if json {
+        return output::json(&previews);
+    }
+    for p in previews {
+        let consent =
+            p.consent_id.as_deref().map(|c| format!(" under consent {}", short(c))).unwrap_or_default();
+        eprintln!("# to {}{consent} (id, created and proof are made afresh when sent)", p.vendor);
+        output::json(&p.message)?;
+    }
+    Ok(())
+}
+
+fn describe(item: &OutboxItem) -> String {
+    let what = format!("{} {} to {}", item.message_type, short(&item.id), item.vendor);
+    match item.state {
+        OutboxState::Delivered => format!("delivered {what} (receipt verified)"),
+        OutboxState::Queued => format!(
+            "queued {what}: {}; `parley sync` delivers it",
+            item.last_error.as_deref().unwrap_or("not yet attempted")
+        ),
+        OutboxState::Rejected => format!("rejected {what}: {}", item.last_error.as_deref().unwrap_or("")),
+        OutboxState::Cancelled => format!("cancelled {what}: {}", item.last_error.as_deref().unwrap_or("")),
+    }
+}
+
+/// Prints what a send did; a message the vendor refused makes the command fail.
+pub(crate) fn print_sent(sent: &Sent, json: bool) -> Result<(), Failure> {
+    if json {
+        output::json(sent)?;
+    } else {
+        for item in &sent.messages {
+            println!("{}", describe(item));
+        }
+    }
+    match sent.messages.iter().find(|m| m.state == OutboxState::Rejected) {
+        Some(m) => Err(Failure::refused(describe(m))),
+        None => Ok(()),
+    }
+}
+
+/// `parley sync`.
+pub(crate) async fn sync(
+    ctx: &Context,
+    vendor: Option<String>,
+    now: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let report = vault.sync(&SyncOptions { vendor, now, skip_inbox: false }).await?;
+    print_report(&report, json)
+}
+
+fn print_report(report: &SyncReport, json: bool) -> Result<(), Failure> {
+    if json {
+        output::json(report)?;
+    } else {
+        for item in report.delivered.iter().chain(&report.rejected) {
+            println!("{}", describe(item));
+        }
+        println!(
+            "{} delivered, {} rejected, {} still queued, {} new in the inbox",
+            report.delivered.len(),
+            report.rejected.len(),
+            report.queued,
+            report.received
+        );
+        for p in &report.problems {
+            eprintln!("parley: {}: {}", p.vendor, p.error);
+        }
+    }
+    if report.problems.is_empty() && report.rejected.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::refused(format!(
+            "sync finished with {} problem(s) and {} rejected message(s)",
+            report.problems.len(),
+            report.rejected.len()
+        )))
+    }
+}
+
+/// `parley outbox`.
+pub(crate) async fn outbox(ctx: &Context, all: bool, json: bool) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let items = vault.outbox(if all { OutboxFilter::All } else { OutboxFilter::Waiting }).await?;
+    if json {
+        return output::json(&items);
+    }
+    if items.is_empty() {
+        eprintln!("(nothing waiting)");
+    }
+    for item in &items {
+        let retry = if item.state == OutboxState::Queued {
+            format!(", attempt {} failed, next after {}", item.attempts, item.next_attempt)
+        } else {
+            String::new()
+        };
+        println!(
+            "{}  {:<9}  {:<17}  {}{}  {}",
+            short(&item.id),
+            item.state,
+            item.message_type,
+            item.vendor,
+            if item.attempts > 0 { retry } else { String::new() },
+            item.last_error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `parley inbox`: by thread.
+pub(crate) async fn inbox(ctx: &Context, vendor: Option<String>, json: bool) -> Result<(), Failure> {
+    let vault = ctx.open().await?;
+    let messages = vault.inbox(vendor.as_deref()).await?;
+    if json {
+        return output::json(&messages);
+    }
+    if messages.is_empty() {
+        eprintln!("(inbox empty: `parley sync` pulls new offers and replies)");
+    }
+    let mut thread: Option<String> = None;
+    for m in &messages {
+        let t = m.thread.clone().unwrap_or_else(|| m.id.clone());
+        if thread.as_deref() != Some(&t) {
+            println!("thread {} with {}", short(&t), m.vendor);
+            thread = Some(t);
+        }
+        let text = m.body["text"].as_str().unwrap_or("");
+        let price = match (&m.body["price"]["amount"], &m.body["price"]["currency"]) {
+            (serde_json::Value::String(a), serde_json::Value::String(c)) => format!("{a} {c}: "),
+            _ => String::new(),
+        };
+        println!("  {}  {}  {:<5}  {price}{text}", short(&m.id), m.created, m.message_type);
+    }
+    Ok(())
+}
+
+/// `parley intent offers ID`.
+pub(crate) async fn offers(vault: &Vault, intent: &str, json: bool) -> Result<(), Failure> {
+    let offers = vault.offers(intent).await?;
+    if json {
+        return output::json(&offers);
+    }
+    if offers.is_empty() {
+        eprintln!("(no offers yet: `parley sync` pulls them)");
+    }
+    for o in &offers {
+        let price = format!(
+            "{} {}",
+            o.body["price"]["amount"].as_str().unwrap_or("?"),
+            o.body["price"]["currency"].as_str().unwrap_or("")
+        );
+        let until = o.body["validUntil"].as_str().map(|u| format!(" (valid until {u})")).unwrap_or_default();
+        println!(
+            "{}  {:<8}  {}  {price}{until}  {}",
+            short(&o.id),
+            o.state,
+            o.vendor,
+            o.body["text"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `parley audit shared`: per vendor, per consent, what left.
+pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) -> Result<(), Failure> {
+    let report = vault.shared(vendor.as_deref()).await?;
+    if json {
+        return output::json(&report);
+    }
+    for v in &report {
+        println!("{}", v.vendor);
+        for c in &v.consents {
+            let categories: Vec<String> = c
+                .consent
+                .categories
+                .iter()
+                .filter_map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)))
+                .collect();
+            println!(
+                "  consent {}  {}  {}  {}  {} days  {}",
+                short(&c.consent.id),
+                c.consent.state,
+                c.consent.agreement.as_str(),
+                serde_json::to_value(c.consent.purpose)
+                    .ok()
+                    .and_then(|p| p.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                c.consent.retention_days,
+                categories.join(",")
+            );
+            for m in &c.messages {
+                println!(
+                    "    {}  {:<9}  {:<17}  {}  {}",
+                    short(&m.id),
+                    m.state,
+                    m.message_type,
+                    m.created,
+                    m.digest
+                );
+            }
+        }
+        for m in &v.without_consent {
+            println!(
+                "  {}  {:<9}  {:<17}  {}  {}",
+                short(&m.id),
+                m.state,
+                m.message_type,
+                m.created,
+                m.digest
+            );
+        }
+    }
+    Ok(())
+}
