@@ -129,6 +129,29 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable, short name of the failure, for callers that act on it (the desktop app,
+    /// scripts reading `--json`): `wrong-passphrase`, `vendor-key-changed`, ….
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::WrongPassphrase => "wrong-passphrase",
+            Self::NoVault(_) => "no-vault",
+            Self::VaultExists(_) => "vault-exists",
+            Self::KeyFileDamaged { .. } => "key-file-damaged",
+            Self::DatabaseCorrupt { .. } => "database-corrupt",
+            Self::Invalid { .. } => "invalid",
+            Self::NotFound { .. } => "not-found",
+            Self::Conflict(_) => "conflict",
+            Self::Backup { .. } => "backup",
+            Self::VendorKeyChanged { .. } => "vendor-key-changed",
+            Self::ConsentMissing { .. } => "consent-missing",
+            Self::Unreachable { .. } => "unreachable",
+            Self::Refused { .. } => "refused",
+            Self::BadAnswer { .. } => "bad-answer",
+            Self::Io { .. } => "io",
+            Self::Database(_) => "database",
+        }
+    }
+
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid { field: field.into(), reason: reason.into() }
     }

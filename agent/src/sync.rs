@@ -60,8 +60,22 @@ pub struct SyncReport {
 pub struct SyncProblem {
     /// The vendor's name.
     pub vendor: String,
+    /// The error's stable code ([`Error::code`]): `unreachable` passes by itself;
+    /// `vendor-key-changed` and `bad-answer` need the person's attention.
+    pub code: &'static str,
     /// What happened.
     pub error: String,
+}
+
+impl SyncProblem {
+    fn new(vendor: &str, e: &Error) -> Self {
+        Self { vendor: vendor.to_owned(), code: e.code(), error: e.to_string() }
+    }
+
+    /// Whether it will not pass by waiting: a changed key or something that did not verify.
+    pub fn needs_attention(&self) -> bool {
+        self.code != "unreachable"
+    }
 }
 
 /// Delay before attempt `attempts + 1`: 30 s doubling to at most 6 h.
@@ -85,7 +99,7 @@ impl Vault {
         let mut report = SyncReport::default();
         for vendor in vendors {
             if let Err(e) = self.sync_vendor(&transport, &vendor, options, &mut report).await {
-                report.problems.push(SyncProblem { vendor: vendor.name.clone(), error: e.to_string() });
+                report.problems.push(SyncProblem::new(&vendor.name, &e));
             }
         }
         report.queued = self.outbox(outbox::OutboxFilter::Waiting).await?.len();
@@ -154,9 +168,7 @@ impl Vault {
                     Ok(delivered) => report.delivered.push(delivered),
                     Err(e) => {
                         self.retry_later(&item, &e.to_string(), true).await?;
-                        report
-                            .problems
-                            .push(SyncProblem { vendor: vendor.name.clone(), error: e.to_string() });
+                        report.problems.push(SyncProblem::new(&vendor.name, &e));
                     }
                 },
             }
@@ -326,19 +338,24 @@ impl Vault {
         let mut stored = 0;
         let mut newest: Option<Timestamp> = None;
         for document in messages {
+            // Already stored (the query's `since` is inclusive): nothing to check again.
+            let id = document["id"].as_str().map(uuid_of).unwrap_or_default();
+            let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM inbox WHERE id = ?")
+                .bind(&id)
+                .fetch_optional(self.pool())
+                .await?;
+            if known.is_some() {
+                continue;
+            }
             let m = match ctx.verify(&document, "inbox message") {
                 Ok(m) if matches!(m.body, Body::Offer(_) | Body::Reply(_)) => m,
                 Ok(m) => {
                     let e = ctx.bad(format!("{} is not an inbox message", m.message_type()));
-                    report
-                        .problems
-                        .push(SyncProblem { vendor: ctx.vendor.name.clone(), error: e.to_string() });
+                    report.problems.push(SyncProblem::new(&ctx.vendor.name, &e));
                     continue;
                 }
                 Err(e) => {
-                    report
-                        .problems
-                        .push(SyncProblem { vendor: ctx.vendor.name.clone(), error: e.to_string() });
+                    report.problems.push(SyncProblem::new(&ctx.vendor.name, &e));
                     continue;
                 }
             };

@@ -63,11 +63,16 @@ pub(crate) fn print_sent(sent: &Sent, json: bool) -> Result<(), Failure> {
         output::json(sent)?;
     } else {
         for item in &sent.messages {
-            println!("{}", describe(item));
+            say!("{}", describe(item));
         }
     }
-    match sent.messages.iter().find(|m| m.state == OutboxState::Rejected) {
-        Some(m) => Err(Failure::refused(describe(m))),
+    if let Some(m) = sent.messages.iter().find(|m| m.state == OutboxState::Rejected) {
+        return Err(Failure::refused(describe(m)));
+    }
+    // Queued because the vendor is unreachable is fine (sync retries); queued because
+    // its key changed or its answer did not verify is not.
+    match sent.problems.iter().find(|p| p.needs_attention()) {
+        Some(p) => Err(Failure::refused(format!("{}: {}", p.vendor, p.error))),
         None => Ok(()),
     }
 }
@@ -89,9 +94,9 @@ fn print_report(report: &SyncReport, json: bool) -> Result<(), Failure> {
         output::json(report)?;
     } else {
         for item in report.delivered.iter().chain(&report.rejected) {
-            println!("{}", describe(item));
+            say!("{}", describe(item));
         }
-        println!(
+        say!(
             "{} delivered, {} rejected, {} still queued, {} new in the inbox",
             report.delivered.len(),
             report.rejected.len(),
@@ -129,7 +134,7 @@ pub(crate) async fn outbox(ctx: &Context, all: bool, json: bool) -> Result<(), F
         } else {
             String::new()
         };
-        println!(
+        say!(
             "{}  {:<9}  {:<17}  {}{}  {}",
             short(&item.id),
             item.state,
@@ -156,7 +161,7 @@ pub(crate) async fn inbox(ctx: &Context, vendor: Option<String>, json: bool) -> 
     for m in &messages {
         let t = m.thread.clone().unwrap_or_else(|| m.id.clone());
         if thread.as_deref() != Some(&t) {
-            println!("thread {} with {}", short(&t), m.vendor);
+            say!("thread {} with {}", short(&t), m.vendor);
             thread = Some(t);
         }
         let text = m.body["text"].as_str().unwrap_or("");
@@ -164,7 +169,7 @@ pub(crate) async fn inbox(ctx: &Context, vendor: Option<String>, json: bool) -> 
             (serde_json::Value::String(a), serde_json::Value::String(c)) => format!("{a} {c}: "),
             _ => String::new(),
         };
-        println!("  {}  {}  {:<5}  {price}{text}", short(&m.id), m.created, m.message_type);
+        say!("  {}  {}  {:<5}  {price}{text}", short(&m.id), m.created, m.message_type);
     }
     Ok(())
 }
@@ -185,7 +190,7 @@ pub(crate) async fn offers(vault: &Vault, intent: &str, json: bool) -> Result<()
             o.body["price"]["currency"].as_str().unwrap_or("")
         );
         let until = o.body["validUntil"].as_str().map(|u| format!(" (valid until {u})")).unwrap_or_default();
-        println!(
+        say!(
             "{}  {:<8}  {}  {price}{until}  {}",
             short(&o.id),
             o.state,
@@ -203,7 +208,7 @@ pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) ->
         return output::json(&report);
     }
     for v in &report {
-        println!("{}", v.vendor);
+        say!("{}", v.vendor);
         for c in &v.consents {
             let categories: Vec<String> = c
                 .consent
@@ -211,7 +216,7 @@ pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) ->
                 .iter()
                 .filter_map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)))
                 .collect();
-            println!(
+            say!(
                 "  consent {}  {}  {}  {}  {} days  {}",
                 short(&c.consent.id),
                 c.consent.state,
@@ -224,7 +229,7 @@ pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) ->
                 categories.join(",")
             );
             for m in &c.messages {
-                println!(
+                say!(
                     "    {}  {:<9}  {:<17}  {}  {}",
                     short(&m.id),
                     m.state,
@@ -235,14 +240,7 @@ pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) ->
             }
         }
         for m in &v.without_consent {
-            println!(
-                "  {}  {:<9}  {:<17}  {}  {}",
-                short(&m.id),
-                m.state,
-                m.message_type,
-                m.created,
-                m.digest
-            );
+            say!("  {}  {:<9}  {:<17}  {}  {}", short(&m.id), m.state, m.message_type, m.created, m.digest);
         }
     }
     Ok(())

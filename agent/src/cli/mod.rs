@@ -1,6 +1,15 @@
 //! Argument parsing and dispatch for `parley`. Every command is a thin client of the
 //! `parley-agent` library: parse, call, print, map the error to an exit code.
 
+/// `println!` that does not panic when stdout is closed (`parley outbox | head -1`):
+/// once the reader has gone, what is left to print has nowhere to go.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod delivery;
 mod output;
 mod passphrase;

@@ -9,7 +9,7 @@ use super::Failure;
 
 pub(crate) fn json(value: &impl Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(Failure::refused)?;
-    println!("{text}");
+    say!("{text}");
     Ok(())
 }
 
@@ -36,7 +36,7 @@ pub(crate) fn record(value: &impl Serialize, as_json: bool) -> Result<(), Failur
         let width = fields.keys().map(|k| k.len()).max().unwrap_or(0);
         for (k, v) in &fields {
             if let Some(s) = scalar(v) {
-                println!("{k:>width$}  {s}");
+                say!("{k:>width$}  {s}");
             }
         }
     }
@@ -56,7 +56,7 @@ pub(crate) fn list<T: Serialize>(items: &[T], columns: &[&str], as_json: bool) -
         let id = v.get("id").and_then(Value::as_str).unwrap_or("");
         let cols: Vec<String> =
             columns.iter().map(|c| v.get(*c).and_then(scalar).unwrap_or_else(|| "-".into())).collect();
-        println!("{}  {}", &id[..id.len().min(8)], cols.join("  "));
+        say!("{}  {}", &id[..id.len().min(8)], cols.join("  "));
     }
     Ok(())
 }
@@ -67,6 +67,6 @@ pub(crate) fn added(value: &impl Serialize, as_json: bool) -> Result<(), Failure
         return json(value);
     }
     let v = serde_json::to_value(value).map_err(Failure::refused)?;
-    println!("{}", v.get("id").and_then(Value::as_str).unwrap_or(""));
+    say!("{}", v.get("id").and_then(Value::as_str).unwrap_or(""));
     Ok(())
 }

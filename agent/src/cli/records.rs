@@ -645,7 +645,7 @@ fn print_consent_outcome(
     let alternative = consent.alternative.map(|a| {
         format!(" ({} offered instead: `parley consent accept-alternative {}`)", a.as_str(), &consent.id[..8])
     });
-    println!("{}", consent.id);
+    say!("{}", consent.id);
     eprintln!(
         "consent {} is {}{reason}{}",
         &consent.id[..8],

@@ -55,7 +55,7 @@ pub(crate) async fn search(ctx: &Context, words: &[String], limit: u32, json: bo
         eprintln!("(no matches)");
     }
     for h in hits {
-        println!("{:<8}  {}  {}  {}", h.kind, &h.id[..8.min(h.id.len())], h.title, h.snippet);
+        say!("{:<8}  {}  {}  {}", h.kind, &h.id[..8.min(h.id.len())], h.title, h.snippet);
     }
     Ok(())
 }
@@ -73,7 +73,7 @@ pub(crate) async fn audit(
             if json {
                 output::json(&report)?;
             } else if report.is_intact() {
-                println!("audit log intact: {} entries", report.entries);
+                say!("audit log intact: {} entries", report.entries);
             }
             if report.is_intact() {
                 Ok(())
@@ -92,7 +92,7 @@ pub(crate) async fn audit(
                 return output::json(&entries);
             }
             for e in entries {
-                println!("{:>5}  {}  {:<18} {}", e.seq, e.at, e.action, e.summary);
+                say!("{:>5}  {}  {:<18} {}", e.seq, e.at, e.action, e.summary);
             }
             Ok(())
         }
