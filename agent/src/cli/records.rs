@@ -258,7 +258,20 @@ pub(crate) async fn vendor(ctx: &Context, command: VendorCommand) -> Result<(), 
                 v.name,
                 v.fingerprint.as_deref().unwrap_or("?")
             );
-            return output::record(&v, json);
+            output::record(&v, json)?;
+            // What waited for this decision can leave now.
+            let options =
+                parley_agent::sync::SyncOptions { vendor: Some(v.id.clone()), now: true, skip_inbox: true };
+            let report = vault.sync(&options).await?;
+            for item in &report.delivered {
+                eprintln!("delivered {} {} to {}", item.message_type, &item.id[..8], item.vendor);
+            }
+            return match report.problems.first() {
+                Some(p) => {
+                    Err(Failure::refused(format!("the key is accepted, but {}: {}", p.vendor, p.error)))
+                }
+                None => Ok(()),
+            };
         }
     };
     match verb {

@@ -1,0 +1,328 @@
+//! What every end-to-end test needs: real `parley-vendor` processes on loopback ports,
+//! real `parley` agents with their own temporary vaults, and a tampering proxy.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The folder holding the workspace's built binaries (this test runs from its `deps/`).
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target profile folder");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is missing: run the tests with `cargo test --workspace`", path.display());
+    path
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A vendor: its data folder and, while it runs, its server process.
+pub struct Vendor {
+    pub name: String,
+    pub data: PathBuf,
+    pub port: u16,
+    pub url: String,
+    /// Where people are told to send messages (a proxy's address, when one sits in front).
+    public_url: Option<String>,
+    server: Option<Child>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Vendor {
+    /// Creates a vendor accepting the given agreements and starts it on a free port.
+    pub fn start(name: &str, agreements: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("vendor");
+        let mut v = Vendor {
+            name: name.into(),
+            data,
+            port: 0,
+            url: String::new(),
+            public_url: None,
+            server: None,
+            _dir: Some(dir),
+        };
+        v.cli_ok(&["init", "--name", name, "--agreements", agreements]);
+        v.serve();
+        v
+    }
+
+    /// Like [`Vendor::start`], with people told to reach it at `public_url`.
+    pub fn start_behind(name: &str, agreements: &str, public_url: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut v = Vendor {
+            name: name.into(),
+            data: dir.path().join("vendor"),
+            port: 0,
+            url: String::new(),
+            public_url: Some(public_url.into()),
+            server: None,
+            _dir: Some(dir),
+        };
+        v.cli_ok(&["init", "--name", name, "--agreements", agreements]);
+        v.serve();
+        v
+    }
+
+    fn serve(&mut self) {
+        // The same port across restarts, so the person's pinned URL stays right; the
+        // first start takes any free port. A port just released may linger: retry.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut cmd = Command::new(bin("parley-vendor"));
+            cmd.arg("--data")
+                .arg(&self.data)
+                .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+                .env("PARLEY_LOG", "warn")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null());
+            if let Some(p) = &self.public_url {
+                cmd.args(["--public-url", p]);
+            }
+            let mut child = cmd.spawn().expect("start parley-vendor");
+            let mut line = String::new();
+            let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
+            let url = line.trim().to_owned();
+            if url.starts_with("http://") {
+                self.port = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in the URL");
+                self.url = url;
+                self.server = Some(child);
+                return;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(Instant::now() < deadline, "parley-vendor did not start on port {}", self.port);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops the server (kill -9: a vendor that simply goes away).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.server.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same port with the same data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.serve();
+    }
+
+    /// Replaces the vendor's signing key (same name, same store), as a vendor that lost
+    /// or rotated its key would.
+    pub fn rekey(&mut self) -> String {
+        self.stop();
+        std::fs::remove_file(self.data.join("vendor.json")).expect("remove vendor.json");
+        std::fs::remove_file(self.data.join("vendor.key")).expect("remove vendor.key");
+        let did = self.cli_ok(&[
+            "init",
+            "--name",
+            &self.name.clone(),
+            "--agreements",
+            "SD-BASE,SD-BASE-DP,PDC-INTENT",
+        ]);
+        self.serve();
+        did.trim().to_owned()
+    }
+
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(bin("parley-vendor"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(args)
+            .output()
+            .expect("run parley-vendor")
+    }
+
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(out.status.success(), "parley-vendor {args:?} failed: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Every message the vendor's store holds, as `parley-vendor messages --json` lists them.
+    pub fn messages(&self, kind: Option<&str>) -> Vec<Value> {
+        let mut args = vec!["messages", "--json", "--limit", "1000"];
+        if let Some(k) = kind {
+            args.extend(["--type", k]);
+        }
+        let v: Value = serde_json::from_str(&self.cli_ok(&args)).expect("messages JSON");
+        v.as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for Vendor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A person: a vault of their own, driven through the `parley` CLI.
+pub struct Person {
+    pub vault: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Person {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = Person { vault: dir.path().join("vault"), _dir: dir };
+        p.ok(&["init"]);
+        p
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin("parley"));
+        cmd.args(args)
+            .env("PARLEY_VAULT", &self.vault)
+            .env("PARLEY_PASSPHRASE", "correct horse battery staple")
+            .env("PARLEY_INSECURE_KDF", "1");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run parley")
+    }
+
+    /// Runs `parley ARGS`, which must succeed; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "parley {args:?} failed ({}): {}{}",
+            out.status,
+            text(&out.stderr),
+            text(&out.stdout)
+        );
+        text(&out.stdout)
+    }
+
+    /// Runs `parley ARGS`, which must fail with exit 1; returns stderr.
+    pub fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "parley {args:?} should be refused; stdout: {} stderr: {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stderr)
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok(&all)).expect("JSON output")
+    }
+
+    /// Adds a vendor by URL (descriptor fetched, key pinned); returns its record id.
+    pub fn add_vendor(&self, v: &Vendor) -> String {
+        self.ok(&["vendor", "add", "--url", &v.url]).trim().to_owned()
+    }
+
+    /// Grants a consent, which the vendor must agree to; returns its id.
+    pub fn grant(&self, vendor: &str, purpose: &str, categories: &str) -> String {
+        let c = self.json(&[
+            "consent",
+            "grant",
+            "--vendor",
+            vendor,
+            "--purpose",
+            purpose,
+            "--categories",
+            categories,
+            "--retention-days",
+            "30",
+        ]);
+        assert_eq!(c["state"], "agreed", "the vendor agrees to a roster agreement it accepts: {c}");
+        c["id"].as_str().expect("consent id").to_owned()
+    }
+
+    pub fn add(&self, args: &[&str]) -> String {
+        self.ok(args).trim().to_owned()
+    }
+
+    pub fn outbox_all(&self) -> Vec<Value> {
+        self.json(&["outbox", "--all"]).as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// The value of `document[field]` as a string, for the vendor's message listings.
+pub fn doc<'a>(m: &'a Value, pointer: &str) -> &'a str {
+    m["document"].pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A proxy on loopback that forwards to `upstream` and lets a test alter what comes
+/// back: `tamper(path, body)` returns the body to send on.
+pub struct Proxy {
+    pub url: String,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Proxy {
+    pub fn start(
+        upstream: std::sync::Arc<std::sync::Mutex<String>>,
+        tamper: fn(&str, Vec<u8>) -> Vec<u8>,
+    ) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener =
+            runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind the proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let client = reqwest::Client::new();
+        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move {
+                let path = req.uri().path().to_owned();
+                let method = req.method().clone();
+                let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+                let target = format!("{}{path}", upstream.lock().expect("upstream").clone());
+                let answer = client
+                    .request(method, target)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let bytes = r.bytes().await.unwrap_or_default().to_vec();
+                        let out = tamper(&path, bytes);
+                        axum::http::Response::builder()
+                            .status(status)
+                            .header("content-type", "application/json")
+                            .body(axum::body::Body::from(out))
+                            .expect("response")
+                    }
+                    Err(_) => axum::http::Response::builder()
+                        .status(502)
+                        .body(axum::body::Body::empty())
+                        .expect("response"),
+                }
+            }
+        });
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Proxy { url, runtime: Some(runtime) }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}

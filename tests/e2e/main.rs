@@ -1,0 +1,11 @@
+//! End-to-end: real `parley-vendor` servers on loopback ports, real `parley` agents in
+//! temporary vaults, over HTTP. Each module is one part of the loop a person goes
+//! through with vendors.
+
+mod common;
+
+mod consent;
+mod exchange;
+mod privacy;
+mod resilience;
+mod trust;
