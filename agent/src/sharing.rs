@@ -377,6 +377,12 @@ impl Vault {
         if matches!(intent.state.as_str(), "accepted" | "withdrawn") {
             return Err(Error::Conflict(format!("intent {} is already {}", intent.id, intent.state)));
         }
+        // Dates compare as text in ISO 8601; today's date from the same clock as `now()`.
+        if let Some(until) = offer.body["validUntil"].as_str() {
+            if until < &now()[..10] {
+                return Err(Error::Conflict(format!("offer {} was valid until {until}", offer.id)));
+            }
+        }
         let vendor = self.vendors().get(&offer.vendor_id).await?;
         let ctx = self.contact(&vendor).await?;
         let body = Body::OfferAcceptance(OfferAcceptance { offer: parse_id(&offer.id)? });

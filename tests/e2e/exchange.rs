@@ -7,6 +7,8 @@ use crate::common::{doc, Person, Vendor};
 fn feedback_is_previewed_sent_under_consent_and_receipted() {
     let acme = Vendor::start("Acme", "SD-BASE,SD-BASE-DP");
     let me = Person::new();
+    let err = me.refused(&["vendor", "add", "--url", "http://acme.example"]);
+    assert!(err.contains("loopback") && err.contains("https://"), "plain http only to this machine: {err}");
     let added = me.ok(&["vendor", "add", "--url", &acme.url]);
     assert!(!added.trim().is_empty(), "vendor add prints the new vendor's id");
     let shown = me.json(&["vendor", "show", "Acme"]);
