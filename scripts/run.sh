@@ -1,31 +1,64 @@
 #!/usr/bin/env bash
 # Sets up what is missing, builds Parley and runs its main job. Until the desktop app
-# lands, that is a walk-through of what exists: a demo vault, then the protocol tools.
+# lands, that is a walk-through of what exists: a demo vendor on a loopback port and a
+# demo vault going through the whole loop with it, then the protocol tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-log "building parley"
-cargo build --locked --release -p parley-agent
+log "building parley and parley-vendor"
+cargo build --locked --release -p parley-agent -p parley-vendor
 parley="$PWD/target/release/parley"
+vendor="$PWD/target/release/parley-vendor"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+vendor_pid=""
+cleanup() { [ -n "$vendor_pid" ] && kill "$vendor_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
 export PARLEY_VAULT="$work/vault" PARLEY_PASSPHRASE="demo passphrase"
 step() { printf '\n\033[1m$ parley %s\033[0m\n' "$*"; "$parley" "$@"; }
+shop() { printf '\n\033[1m$ parley-vendor %s\033[0m\n' "$*"; "$vendor" --data "$work/acme" "$@"; }
 
-echo "== A demo vault in $PARLEY_VAULT (removed when this script ends)"
+echo "== A demo vendor on a loopback port, and a demo vault in $PARLEY_VAULT (both removed when this script ends)"
+"$vendor" --data "$work/acme" init --name "Acme Kettles" --agreements SD-BASE,SD-BASE-DP,PDC-INTENT >/dev/null
+PARLEY_LOG=warn "$vendor" --data "$work/acme" serve --listen 127.0.0.1:0 > "$work/vendor.url" &
+vendor_pid=$!
+for _ in $(seq 1 50); do [ -s "$work/vendor.url" ] && break; sleep 0.1; done
+url=$(head -1 "$work/vendor.url")
+echo "parley-vendor serves $url"
+
 step init
-kettle=$("$parley" product add --name "Kettle K2" --vendor Acme --serial SN1 \
+step vendor add --url "$url"
+kettle=$("$parley" product add --name "Kettle K2" --vendor "Acme Kettles" --serial SN1 \
   --purchased 2025-05-01 --price 79.90 --currency EUR --warranty-until 2027-05-01)
 step product show "$kettle"
-step vendor add --name Acme --url https://acme.example
-step feedback add --product "$kettle" --score 9 --text "Quiet, boils fast" --suggestion "Longer cord"
-step feedback add --product "$kettle" --score 11 || true
-step intent add --what "Espresso machine" --budget 300 --currency EUR --by 2027-01-31 --constraint "no pods"
-step consent add --vendor Acme --purpose improvement --categories feedback,product --retention-days 365
-step search boil
-step audit
+feedback=$("$parley" feedback add --product "$kettle" --score 9 --text "Quiet, boils fast" --suggestion "Longer cord")
+step feedback send "$feedback" || echo "(exit $?: refused, as it should be: no consent yet)"
+step consent grant --vendor "Acme Kettles" --purpose improvement --categories feedback,product --retention-days 365
+step feedback send "$feedback" --preview
+step feedback send "$feedback"
+step consent grant --vendor "Acme Kettles" --purpose service --categories support,product --retention-days 90
+request=$("$parley" support add --product "$kettle" --subject "Lid" --text "The lid does not close")
+step support send "$request"
+step consent grant --vendor "Acme Kettles" --purpose quote --categories intent --retention-days 30
+intent=$("$parley" intent add --what "Espresso machine" --budget 300 --currency EUR --by 2027-01-31 --constraint "no pods")
+step intent send "$intent" --vendors "Acme Kettles"
+
+echo; echo "== The vendor's side"
+shop messages
+shop nps
+shop reply "$("$vendor" --data "$work/acme" messages --type SupportRequest | awk '{print $2}' | head -1)" \
+  --text "Bring it in; the repair is free under warranty"
+shop offer "$("$vendor" --data "$work/acme" messages --type Intent | awk '{print $2}' | head -1)" \
+  --price 279.00 --currency EUR --text "Brew Pro 3, delivered Friday" --valid-until 2027-01-15
+
+echo; echo "== Back to the person"
+step sync
+step inbox
+step intent offers "$intent"
+step intent accept "$("$parley" intent offers "$intent" | cut -c1-8 | head -1)"
+step consent revoke "$("$parley" consent list | grep improvement | cut -c1-8)" --reason "Demo over"
+step audit shared
 step audit verify
 echo
 echo "== No plaintext on disk:"
