@@ -56,6 +56,7 @@ impl Entry {
 
 /// An entry as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     /// Position in the log, from 1.
@@ -80,6 +81,7 @@ pub struct AuditEntry {
 
 /// The result of checking the chain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditReport {
     /// Entries checked.

@@ -40,7 +40,7 @@ struct Header {
 }
 
 /// Reports progress: bytes done and bytes in all.
-pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64) + Send);
 
 fn nonce(prefix: &[u8; 7], counter: u32, last: bool) -> Nonce {
     let mut n = [0u8; 12];

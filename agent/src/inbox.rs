@@ -16,6 +16,7 @@ use crate::vault::Vault;
 
 /// A message a vendor sent to the person.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct InboxMessage {
     /// The message id (UUID).

@@ -44,6 +44,7 @@ impl Default for OutboxState {
 
 /// An outgoing message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxItem {
     /// The message id (UUID).
@@ -243,6 +244,7 @@ impl Vault {
 
 /// What was shared with one vendor, consent by consent.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SharedWithVendor {
     /// The vendor's name.
@@ -257,6 +259,7 @@ pub struct SharedWithVendor {
 
 /// The messages that left, or wait to leave, under one consent.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SharedUnderConsent {
     /// The consent.

@@ -12,6 +12,7 @@ use crate::vault::Vault;
 
 /// One match.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
     /// `product`, `intent`, `feedback` or `support`.

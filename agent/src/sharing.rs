@@ -28,6 +28,7 @@ use crate::vault::Vault;
 /// One message as it will leave: to whom, under which consent, the signed JSON. The id,
 /// `created` and proof are made afresh when it is actually sent.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
     /// The vendor's name.
@@ -40,6 +41,7 @@ pub struct Preview {
 
 /// What a send did: the messages queued, as they stand after trying to deliver them.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Sent {
     /// The messages, `delivered` or still `queued` (with the reason) or `rejected`.

@@ -15,7 +15,7 @@ use parley_protocol::{
     verify_value, Body, ConsentAgreement, Decision, Did, InboxQuery, Message, MessageType, SecretKey,
     Timestamp, Verified, VerifyPolicy,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
@@ -28,7 +28,9 @@ use crate::transport::{Posted, Transport};
 use crate::vault::Vault;
 
 /// What to do in one sync.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncOptions {
     /// Only this vendor (id, prefix or name).
     pub vendor: Option<String>,
@@ -40,6 +42,7 @@ pub struct SyncOptions {
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
     /// Messages delivered, with their verified receipts.
@@ -56,6 +59,7 @@ pub struct SyncReport {
 
 /// One vendor's trouble during a sync.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncProblem {
     /// The vendor's name.

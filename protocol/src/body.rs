@@ -33,6 +33,7 @@ impl Invalid {
 
 /// Why a person consents: the v1 purposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Purpose {
     /// Help with what I own.
@@ -45,6 +46,7 @@ pub enum Purpose {
 
 /// What kind of data may travel under a consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
     /// What I want to buy.
@@ -62,6 +64,7 @@ pub enum Category {
 /// A standard-form privacy agreement from the IEEE 7012 (MyTerms) roster, by the
 /// identifiers the W3C Data Privacy Vocabulary's `p7012` extension publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AgreementId {
     /// Service delivery only: no analytics, tracking, profiling or third-party sharing.
     #[serde(rename = "SD-BASE")]

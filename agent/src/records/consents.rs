@@ -3,7 +3,7 @@
 //! consent is exactly "what is shared".
 
 use parley_protocol::{AgreementId, Category, Purpose};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -40,6 +40,7 @@ impl Default for ConsentState {
 
 /// A consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Consent {
     /// Record id.
@@ -73,7 +74,9 @@ pub struct Consent {
 }
 
 /// Fields to set; adding needs vendor, purpose, categories and retention.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConsentFields {
     /// The vendor (id, prefix or name).
     pub vendor: Option<String>,

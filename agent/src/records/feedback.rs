@@ -1,7 +1,7 @@
 //! Feedback: what the person thinks of a product they own or of a vendor, on the 0–10
 //! "how likely are you to recommend" scale, with text and suggestions.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -27,6 +27,7 @@ impl Default for FeedbackState {
 
 /// A piece of feedback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Feedback {
     /// Record id.
@@ -50,7 +51,9 @@ pub struct Feedback {
 }
 
 /// Fields to set. Adding needs a score and a product or a vendor.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeedbackFields {
     /// The product (id or prefix).
     pub product: Option<String>,

@@ -1,7 +1,7 @@
 //! Intents: what the person wants to buy, with budget, deadline and constraints, moving
 //! draft → sent → offers → accepted, or withdrawn / expired.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -52,6 +52,7 @@ impl IntentState {
 
 /// An intent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Intent {
     /// Record id.
@@ -73,7 +74,9 @@ pub struct Intent {
 }
 
 /// Fields to set; `what` is required when adding. Content can change only in `draft`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IntentFields {
     /// What is wanted.
     pub what: Option<String>,

@@ -1,7 +1,7 @@
 //! Products the person owns, and the files attached to them (receipts, manuals), stored
 //! inside the encrypted vault like everything else.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -17,6 +17,7 @@ pub const MAX_ATTACHMENT: usize = 25 * 1024 * 1024;
 
 /// A product the person owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     /// Record id.
@@ -45,7 +46,9 @@ pub struct Product {
 
 /// Fields to set when adding (name required) or editing (only what is given changes;
 /// an empty string clears an optional field).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProductFields {
     /// Name.
     pub name: Option<String>,
@@ -67,6 +70,7 @@ pub struct ProductFields {
 
 /// A file attached to a product (metadata; the bytes come with [`Products::attachment_content`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     /// Record id.
@@ -350,4 +354,92 @@ fn apply(mut p: Product, f: ProductFields) -> Product {
     p.warranty_until = edit(p.warranty_until, f.warranty_until);
     p.notes = edit(p.notes, f.notes);
     p
+}
+
+/// Where a product's warranty stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum WarrantyStatus {
+    /// More than [`WARRANTY_SOON_DAYS`] days left.
+    Active,
+    /// Ends within [`WARRANTY_SOON_DAYS`] days.
+    EndingSoon,
+    /// Ended.
+    Ended,
+    /// No warranty date recorded.
+    Unknown,
+}
+
+/// "Ending soon" means within this many days.
+pub const WARRANTY_SOON_DAYS: i64 = 30;
+
+/// A product's warranty on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Warranty {
+    /// Active, ending soon, ended, or unknown.
+    pub status: WarrantyStatus,
+    /// Days until it ends (negative once ended); absent when unknown.
+    pub days_left: Option<i32>,
+}
+
+impl Product {
+    /// The warranty as of `today` (`YYYY-MM-DD`).
+    pub fn warranty(&self, today: &str) -> Warranty {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let parse = |s: &str| time::Date::parse(s, &format).ok();
+        let (Some(end), Some(today)) = (self.warranty_until.as_deref().and_then(parse), parse(today)) else {
+            return Warranty { status: WarrantyStatus::Unknown, days_left: None };
+        };
+        let days = (end - today).whole_days();
+        let status = match days {
+            d if d < 0 => WarrantyStatus::Ended,
+            d if d <= WARRANTY_SOON_DAYS => WarrantyStatus::EndingSoon,
+            _ => WarrantyStatus::Active,
+        };
+        Warranty { status, days_left: Some(days.clamp(i32::MIN as i64, i32::MAX as i64) as i32) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_warranty(until: Option<&str>) -> Product {
+        Product {
+            id: String::new(),
+            name: "Kettle".into(),
+            vendor: None,
+            model: None,
+            serial: None,
+            purchased: None,
+            price: None,
+            warranty_until: until.map(str::to_owned),
+            notes: None,
+            created: String::new(),
+            updated: String::new(),
+        }
+    }
+
+    #[test]
+    fn warranty_is_active_ending_soon_ended_or_unknown() {
+        let status = |until| with_warranty(until).warranty("2026-11-23");
+        assert_eq!(status(Some("2027-05-01")).status, WarrantyStatus::Active);
+        assert_eq!(
+            status(Some("2026-12-23")),
+            Warranty { status: WarrantyStatus::EndingSoon, days_left: Some(30) }
+        );
+        assert_eq!(
+            status(Some("2026-11-23")).status,
+            WarrantyStatus::EndingSoon,
+            "the last day still counts"
+        );
+        assert_eq!(
+            status(Some("2026-11-22")),
+            Warranty { status: WarrantyStatus::Ended, days_left: Some(-1) }
+        );
+        assert_eq!(status(None).status, WarrantyStatus::Unknown);
+    }
 }

@@ -1,6 +1,6 @@
 //! Support requests: help the person needs with something they own.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -31,6 +31,7 @@ impl Default for SupportState {
 
 /// A support request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SupportRequest {
     /// Record id.
@@ -50,7 +51,9 @@ pub struct SupportRequest {
 }
 
 /// Fields to set; adding needs all of product, subject and text.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SupportFields {
     /// The product (id or prefix).
     pub product: Option<String>,

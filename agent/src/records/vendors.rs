@@ -4,7 +4,7 @@
 //! descriptor and pinning the key is [`crate::discovery`]'s part.
 
 use parley_protocol::Did;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -16,6 +16,7 @@ use crate::vault::Vault;
 
 /// A vendor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Vendor {
     /// Record id.
@@ -43,7 +44,9 @@ pub struct Vendor {
 }
 
 /// Fields to set; an empty string clears `url` or `did`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VendorFields {
     /// Name.
     pub name: Option<String>,

@@ -1,0 +1,96 @@
+//! Work done while the app runs, without being asked: sync with vendors on the
+//! person's interval, lock the vault after the idle delay, and notify the desktop of
+//! new offers and replies and of warranties ending within 30 days.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use parley_agent::records::products::WarrantyStatus;
+use parley_agent::records::Page;
+use parley_agent::sync::{SyncOptions, SyncReport};
+use tauri::Manager;
+use tauri_plugin_notification::NotificationExt;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// How often the background loop looks at the clock.
+const TICK: Duration = Duration::from_secs(15);
+
+/// One sync: deliver what is due (all of it with `now`), pull inboxes, update the
+/// status the UI shows, notify what arrived.
+pub async fn sync(s: &AppState, now: bool) -> Result<SyncReport, CommandError> {
+    let vault = s.vault()?;
+    let mut status = s.sync_status();
+    status.state = "syncing".into();
+    s.set_sync_status(status.clone());
+    let result = vault.sync(&SyncOptions { vendor: None, now, skip_inbox: false }).await;
+    status.last_sync = Some(parley_protocol::Timestamp::now().to_string());
+    match &result {
+        Ok(report) => {
+            status.queued = report.queued as u32;
+            status.problems = report.problems.iter().map(|p| format!("{}: {}", p.vendor, p.error)).collect();
+            status.state = if report.problems.is_empty() { "idle" } else { "failed" }.into();
+            if report.received > 0 {
+                notify(s, "New offers and replies", &format!("{} new in your inbox", report.received));
+            }
+        }
+        Err(e) => {
+            status.state = "failed".into();
+            status.problems = vec![e.to_string()];
+        }
+    }
+    s.set_sync_status(status);
+    Ok(result?)
+}
+
+fn notify(s: &AppState, title: &str, body: &str) {
+    if let Some(app) = s.app() {
+        let _ = app.notification().builder().title(title).body(body).show();
+    }
+}
+
+/// Warranties ending within 30 days, each told once per run of the app.
+async fn warranties(s: &AppState, told: &mut HashSet<String>) -> Result<(), CommandError> {
+    let vault = s.vault()?;
+    let today = parley_protocol::Timestamp::now().to_string()[..10].to_owned();
+    for p in vault.products().list(Page::first(0)).await? {
+        let w = p.warranty(&today);
+        if w.status == WarrantyStatus::EndingSoon && told.insert(p.id.clone()) {
+            let days = w.days_left.unwrap_or(0);
+            notify(s, "Warranty ending soon", &format!("{}: {days} day(s) left", p.name));
+        }
+    }
+    Ok(())
+}
+
+/// Runs for as long as the app does.
+pub fn start(app: &tauri::AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut last_sync: Option<Instant> = None;
+        let mut told = HashSet::new();
+        loop {
+            tokio::time::sleep(TICK).await;
+            let s = app.state::<AppState>();
+            if !s.is_unlocked() {
+                last_sync = None;
+                continue;
+            }
+            let settings = s.settings();
+            if settings.auto_lock_minutes > 0 && s.idle_minutes() >= settings.auto_lock_minutes as u64 {
+                s.set_vault(None);
+                s.emit("vault-locked", serde_json::json!({"reason": "idle"}));
+                continue;
+            }
+            let due = settings.sync_minutes > 0
+                && last_sync
+                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(settings.sync_minutes as u64 * 60));
+            if due {
+                last_sync = Some(Instant::now());
+                let _ = sync(&s, false).await;
+                let _ = warranties(&s, &mut told).await;
+            }
+        }
+    });
+}

@@ -1,0 +1,145 @@
+//! What the app holds while it runs: where the vault is, the open vault while unlocked,
+//! the person's settings, and the background sync's status. No business rules: those
+//! are `parley-agent`'s.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use parley_agent::{KdfParams, Vault};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CommandError;
+
+/// The person's preferences; kept in `parley-desktop.json` beside the vault folder
+/// (nothing secret, and readable while the vault is locked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// Lock after this many idle minutes (0: never).
+    pub auto_lock_minutes: u32,
+    /// Sync with vendors every this many minutes while unlocked (0: only on demand).
+    pub sync_minutes: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { auto_lock_minutes: 10, sync_minutes: 5 }
+    }
+}
+
+/// Where background delivery stands, for the status line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// `idle`, `syncing`, or `failed`.
+    pub state: String,
+    /// When the last sync ended (RFC 3339).
+    pub last_sync: Option<String>,
+    /// Messages waiting in the outbox.
+    pub queued: u32,
+    /// What went wrong last time, per vendor.
+    pub problems: Vec<String>,
+}
+
+/// The app's state, shared by every command.
+pub struct AppState {
+    pub(crate) vault_dir: PathBuf,
+    pub(crate) kdf: KdfParams,
+    vault: Mutex<Option<Arc<Vault>>>,
+    last_activity: Mutex<Instant>,
+    pub(crate) settings: Mutex<Settings>,
+    pub(crate) sync: Mutex<SyncStatus>,
+    app: std::sync::OnceLock<tauri::AppHandle>,
+}
+
+impl AppState {
+    pub fn new(vault_dir: PathBuf, kdf: KdfParams) -> Self {
+        let settings = std::fs::read(settings_path(&vault_dir))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Self {
+            vault_dir,
+            kdf,
+            vault: Mutex::new(None),
+            last_activity: Mutex::new(Instant::now()),
+            settings: Mutex::new(settings),
+            sync: Mutex::new(SyncStatus { state: "idle".into(), ..Default::default() }),
+            app: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn set_app(&self, app: tauri::AppHandle) {
+        let _ = self.app.set(app);
+    }
+
+    pub(crate) fn app(&self) -> Option<&tauri::AppHandle> {
+        self.app.get()
+    }
+
+    /// Tells the UI something happened (`vault-locked`, `sync-status`, `backup-progress`).
+    pub(crate) fn emit(&self, event: &str, payload: serde_json::Value) {
+        use tauri::Emitter;
+        if let Some(app) = self.app.get() {
+            let _ = app.emit(event, payload);
+        }
+    }
+
+    pub(crate) fn sync_status(&self) -> SyncStatus {
+        self.sync.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn set_sync_status(&self, status: SyncStatus) {
+        if let Ok(mut s) = self.sync.lock() {
+            *s = status.clone();
+        }
+        self.emit("sync-status", serde_json::to_value(status).unwrap_or_default());
+    }
+
+    /// The open vault, or `locked`.
+    pub(crate) fn vault(&self) -> Result<Arc<Vault>, CommandError> {
+        self.vault.lock().map_err(|_| CommandError::locked())?.clone().ok_or_else(CommandError::locked)
+    }
+
+    pub(crate) fn is_unlocked(&self) -> bool {
+        self.vault.lock().map(|v| v.is_some()).unwrap_or(false)
+    }
+
+    pub(crate) fn set_vault(&self, vault: Option<Vault>) {
+        if let Ok(mut v) = self.vault.lock() {
+            *v = vault.map(Arc::new);
+        }
+        self.touch();
+    }
+
+    /// A person did something: the idle clock starts again.
+    pub(crate) fn touch(&self) {
+        if let Ok(mut t) = self.last_activity.lock() {
+            *t = Instant::now();
+        }
+    }
+
+    pub(crate) fn idle_minutes(&self) -> u64 {
+        self.last_activity.lock().map(|t| t.elapsed().as_secs() / 60).unwrap_or(0)
+    }
+
+    pub(crate) fn settings(&self) -> Settings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn save_settings(&self, settings: Settings) -> Result<(), CommandError> {
+        let path = settings_path(&self.vault_dir);
+        std::fs::create_dir_all(path.parent().unwrap_or(&self.vault_dir))
+            .and_then(|_| std::fs::write(&path, serde_json::to_vec_pretty(&settings).unwrap_or_default()))
+            .map_err(|e| CommandError::new("io", format!("{}: {e}", path.display())))?;
+        if let Ok(mut s) = self.settings.lock() {
+            *s = settings;
+        }
+        Ok(())
+    }
+}
+
+fn settings_path(vault_dir: &std::path::Path) -> PathBuf {
+    vault_dir.parent().unwrap_or(vault_dir).join("parley-desktop.json")
+}
