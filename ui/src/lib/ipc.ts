@@ -1,0 +1,39 @@
+// The one place the UI talks to Rust. The generated `bindings/commands.ts` calls
+// `call`; screens call those typed functions, never `invoke` directly. Errors arrive
+// as `{code, message}` and are thrown as `ParleyError`.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { CommandError } from "./bindings";
+
+export class ParleyError extends Error {
+  readonly code: string;
+  constructor(e: CommandError) {
+    super(e.message);
+    this.code = e.code;
+  }
+}
+
+function isCommandError(e: unknown): e is CommandError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+export async function call<T>(command: string, args: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    if (isCommandError(e)) throw new ParleyError(e);
+    throw new ParleyError({ code: "ipc", message: String(e) });
+  }
+}
+
+/** Events Rust sends: `vault-locked`, `sync-status`, `backup-progress`. */
+export function onEvent<T>(name: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  return listen<T>(name, (event) => handler(event.payload));
+}
+
+/** A message a person can read, from anything thrown. */
+export function messageOf(e: unknown): string {
+  if (e instanceof ParleyError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,59 @@
+// What the whole UI shares: the vault's status, the screen shown, the sync status,
+// and one line of news or error at a time.
+import * as api from "./bindings/commands";
+import type { SyncStatus, VaultStatus } from "./bindings";
+import { messageOf, onEvent } from "./ipc";
+
+export type Screen =
+  | "products"
+  | "intents"
+  | "feedback"
+  | "support"
+  | "vendors"
+  | "consents"
+  | "activity"
+  | "settings";
+
+export const session = $state({
+  status: null as VaultStatus | null,
+  screen: "products" as Screen,
+  /** A record to open when the screen shows (e.g. the product a feedback is about). */
+  focus: null as string | null,
+  sync: null as SyncStatus | null,
+  notice: "" as string,
+  error: "" as string,
+});
+
+export function go(screen: Screen, focus: string | null = null): void {
+  session.screen = screen;
+  session.focus = focus;
+  session.error = "";
+  session.notice = "";
+}
+
+export async function refreshStatus(): Promise<void> {
+  session.status = await api.vaultStatus();
+}
+
+/** Runs an action, showing its error (if any) in the error line. */
+export async function attempt<T>(action: () => Promise<T>, done?: string): Promise<T | undefined> {
+  session.error = "";
+  try {
+    const result = await action();
+    if (done) session.notice = done;
+    return result;
+  } catch (e) {
+    session.error = messageOf(e);
+    return undefined;
+  }
+}
+
+export async function listenToRust(): Promise<void> {
+  await onEvent<unknown>("vault-locked", () => {
+    session.notice = "Locked after being idle.";
+    void refreshStatus();
+  });
+  await onEvent<SyncStatus>("sync-status", (s) => {
+    session.sync = s;
+  });
+}
