@@ -1,0 +1,98 @@
+// An in-page stand-in for the Rust side, installed where Tauri's IPC would be
+// (`window.__TAURI_INTERNALS__`). It keeps a small in-memory vault and answers the
+// commands the browser tests use with the shapes of the generated bindings. It runs in
+// the page, so it is self-contained: no imports.
+export function installFakeBackend(): void {
+  type Json = Record<string, unknown>;
+  const now = () => new Date().toISOString().slice(0, 19) + "Z";
+  const uuid = () => crypto.randomUUID();
+  const db = {
+    exists: false,
+    unlocked: false,
+    products: [] as Json[],
+    feedback: [] as Json[],
+    outbox: [] as Json[],
+    audit: [] as Json[],
+    vendors: [{ id: "v1", name: "Acme Kettles", url: "https://acme.example", did: "did:key:z6MkAcme",
+      fingerprint: "6f45 5744 c7f6 ec95 1b23 59a1 d259 bcf8", presentedDid: null,
+      messagesUrl: "https://acme.example/parley/v1/messages", inboxUrl: "https://acme.example/parley/v1/inbox",
+      agreements: ["SD-BASE"], created: now(), updated: now() }] as Json[],
+    consents: [{ id: "c1", vendorId: "v1", agreement: "SD-BASE", purpose: "improvement", categories: ["feedback", "product"],
+      retentionDays: 365, terms: null, state: "agreed", alternative: null, reason: null, answer: null,
+      deletionReceipt: null, created: now(), updated: now() }] as Json[],
+  };
+  const log = (action: string, summary: string, vendorId: string | null, detail: Json) =>
+    db.audit.push({ seq: db.audit.length + 1, at: now(), action, vendorId, consentId: null, summary, detail,
+      prevHash: "0".repeat(64), hash: uuid().replace(/-/g, "").padEnd(64, "0") });
+  const status = () => ({ exists: db.exists, unlocked: db.unlocked, dir: "/home/ana/.local/share/parley/vault" });
+  const warranty = (p: Json) => {
+    if (!p.warrantyUntil) return { status: "unknown", daysLeft: null };
+    const days = Math.round((Date.parse(String(p.warrantyUntil)) - Date.parse(now().slice(0, 10))) / 86400000);
+    return { status: days < 0 ? "ended" : days <= 30 ? "endingSoon" : "active", daysLeft: days };
+  };
+  const fail = (code: string, message: string) => { throw { code, message }; };
+  const message = (f: Json) => {
+    const product = db.products.find((p) => p.id === f.productId);
+    return { type: "Feedback", id: `urn:uuid:${uuid()}`, from: "did:key:z6MkPerson", to: "did:key:z6MkAcme", created: now(),
+      consent: "urn:uuid:c1", body: { about: product ? "product" : "vendor", score: f.score, text: f.text,
+        suggestions: f.suggestions, ...(product ? { product: { name: product.name, serial: product.serial } } : {}) },
+      proof: { type: "DataIntegrityProof", cryptosuite: "eddsa-jcs-2022", proofPurpose: "assertionMethod" } };
+  };
+  const commands: Record<string, (a: Json) => unknown> = {
+    vault_status: () => status(),
+    vault_create: (a) => { if (String(a.passphrase).length < 8) fail("invalid", "too short"); db.exists = db.unlocked = true; log("vault.created", "Vault created", null, {}); return status(); },
+    vault_lock: () => { db.unlocked = false; return status(); },
+    sync_status: () => ({ state: "idle", lastSync: null, queued: 0, problems: [] }),
+    product_list: () => db.products.map((p) => ({ product: p, warranty: warranty(p) })).reverse(),
+    product_add: (a) => {
+      const f = a.fields as Json;
+      if (!f.name) fail("invalid", "name: must not be empty");
+      const p = { id: uuid(), name: f.name, vendor: f.vendor, model: f.model, serial: f.serial, purchased: f.purchased,
+        price: f.price, warrantyUntil: f.warrantyUntil, notes: f.notes, created: now(), updated: now() };
+      db.products.push(p);
+      return p;
+    },
+    product_get: (a) => { const p = db.products.find((x) => x.id === a.id) ?? fail("not-found", "no product"); return { product: p, warranty: warranty(p as Json), attachments: [] }; },
+    vendor_list: () => db.vendors,
+    consent_list: () => db.consents,
+    feedback_list: () => db.feedback.slice().reverse(),
+    feedback_add: (a) => {
+      const f = a.fields as Json;
+      const fb = { id: uuid(), productId: f.product, vendorId: f.vendor, score: f.score, text: f.text,
+        suggestions: f.suggestions ?? [], state: "draft", created: now(), updated: now() };
+      db.feedback.push(fb);
+      return fb;
+    },
+    feedback_preview: (a) => [{ vendor: "Acme Kettles", consentId: "c1", message: message(db.feedback.find((f) => f.id === (a.send as Json).id) as Json) }],
+    feedback_send: (a) => {
+      const f = db.feedback.find((x) => x.id === (a.send as Json).id) as Json;
+      f.state = "sent";
+      const m = message(f);
+      const item = { id: uuid(), vendorId: "v1", vendor: "Acme Kettles", consentId: "c1", type: "Feedback", recordKind: "feedback",
+        recordId: f.id, state: "delivered", attempts: 0, nextAttempt: now(), lastError: null, digest: "sha256:00",
+        message: m, receipt: { type: "Receipt" }, created: now(), delivered: now() };
+      db.outbox.push(item);
+      log("message.queued", "Feedback to Acme Kettles signed and queued", "v1", { shared: m.body });
+      log("message.delivered", "Feedback delivered to Acme Kettles", "v1", { receipt: { type: "Receipt" } });
+      return { messages: [item], problems: [] };
+    },
+    outbox: () => db.outbox,
+    inbox: () => [],
+    audit_log: () => db.audit,
+    audit_verify: () => ({ entries: db.audit.length, problems: [] }),
+    settings_get: () => ({ autoLockMinutes: 10, syncMinutes: 5 }),
+  };
+  const callbacks = new Map<number, (x: unknown) => void>();
+  let next = 1;
+  (window as unknown as { __TAURI_INTERNALS__: unknown }).__TAURI_INTERNALS__ = {
+    metadata: { currentWindow: { label: "main" }, currentWebview: { windowLabel: "main", label: "main" } },
+    transformCallback: (cb: (x: unknown) => void) => { const id = next++; callbacks.set(id, cb); return id; },
+    unregisterCallback: (id: number) => callbacks.delete(id),
+    invoke: async (cmd: string, args: Json) => {
+      if (cmd.startsWith("plugin:event|")) return next++;
+      const handler = commands[cmd];
+      if (!handler) throw { code: "ipc", message: `the fake backend has no ${cmd}` };
+      return JSON.parse(JSON.stringify(handler(args ?? {})));
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { expect, test } from "@playwright/test";
+import { installFakeBackend } from "./fake-backend";
+
+// Screens worth showing in the README are written to docs/screenshots when asked.
+const shots = process.env.PARLEY_UPDATE_SCREENSHOTS === "1";
+const shot = async (page: import("@playwright/test").Page, name: string) => {
+  if (shots) await page.screenshot({ path: `../docs/screenshots/${name}.png` });
+};
+
+test("create a vault, add a product, send feedback, see it in the activity", async ({ page }) => {
+  await page.addInitScript(installFakeBackend);
+  await page.goto("/");
+
+  // Create the vault: a weak passphrase is not accepted, a matching strong one is.
+  await page.getByTestId("passphrase").fill("short");
+  await expect(page.getByRole("button", { name: "Create vault" })).toBeDisabled();
+  await page.getByTestId("passphrase").fill("correct horse battery staple");
+  await page.getByTestId("passphrase-again").fill("correct horse battery staple");
+  await expect(page.getByTestId("strength")).toHaveAttribute("data-score", "4");
+  await shot(page, "create-vault");
+  await page.getByRole("button", { name: "Create vault" }).click();
+
+  // Add a product; it is listed with its warranty status.
+  await page.getByTestId("add-product").click();
+  await page.getByTestId("product-name").fill("Kettle K2");
+  await page.getByLabel("Vendor").fill("Acme Kettles");
+  await page.getByLabel("Serial").fill("SN-778");
+  await page.getByTestId("product-warranty").fill("2030-05-01");
+  await page.getByTestId("save-product").click();
+  await expect(page.getByTestId("product-list")).toContainText("Kettle K2");
+  await expect(page.getByTestId("product-list")).toContainText("Active");
+  await expect(page.getByTestId("product-detail")).toContainText("SN-778");
+  await shot(page, "products");
+
+  // Give feedback from the product: score, text, preview of what leaves, send.
+  await page.getByTestId("give-feedback").click();
+  await page.getByTestId("score-9").click();
+  await page.getByTestId("feedback-text").fill("Quiet, boils fast");
+  await page.getByTestId("save-feedback").click();
+  await expect(page.getByTestId("preview")).toContainText('"score": 9');
+  await expect(page.getByTestId("preview")).toContainText("To Acme Kettles");
+  await shot(page, "feedback-preview");
+  await page.getByTestId("confirm-send").click();
+  await expect(page.getByTestId("sent")).toContainText("Delivered to Acme Kettles (receipt verified)");
+  await expect(page.getByTestId("feedback-list")).toContainText("Quiet, boils fast");
+
+  // The activity timeline shows what left, and the log verifies.
+  await page.getByTestId("nav-activity").click();
+  await expect(page.getByTestId("timeline")).toContainText("Feedback delivered to Acme Kettles");
+  await page.getByTestId("verify-log").click();
+  await expect(page.getByTestId("log-intact")).toBeVisible();
+  await shot(page, "activity");
+});
