@@ -1,0 +1,156 @@
+//! The real desktop app, driven through WebDriver: `tauri-driver` in front of the
+//! distribution's `WebKitWebDriver`, the built `parley-desktop` under an X display
+//! (the test command runs the suite under Xvfb). It creates a vault, adds a product and
+//! sees it listed; a screenshot is written to `target/screenshots/desktop-products.png`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return p.into();
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    let installed = home.join("bin/tauri-driver");
+    assert!(installed.exists(), "tauri-driver is missing: scripts/test.sh installs it (cargo install tauri-driver)");
+    installed
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Session {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Session {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let answer: Value = req.send().await.expect("WebDriver request").json().await.expect("WebDriver JSON");
+        answer["value"].clone()
+    }
+
+    /// Waits (at most 20 s) for an element matching a CSS selector.
+    async fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = self
+                .send(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+                .await;
+            // W3C WebDriver names a found element by this key; an error has `error` instead.
+            if let Some(id) = v["element-6066-11e4-a52e-4f735466cecf"].as_str() {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no element {css} appeared: {v}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.send(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.send(reqwest::Method::POST, &format!("/element/{el}/value"), Some(json!({"text": text}))).await;
+    }
+
+    /// Waits (at most 20 s) until the element's text contains `wanted`.
+    async fn wait_text(&self, css: &str, wanted: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let el = self.find(css).await;
+            let text = self.send(reqwest::Method::GET, &format!("/element/{el}/text"), None).await;
+            let text = text.as_str().unwrap_or_default().to_owned();
+            if text.contains(wanted) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "{css} never showed {wanted:?}; it shows {text:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_app_creates_a_vault_and_lists_a_product() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "the desktop test needs an X display: run it under xvfb-run (scripts/test.sh does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    let (port, native) = (free_port(), free_port());
+    let _driver = Driver(
+        Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("PARLEY_VAULT", &vault)
+            .env("PARLEY_INSECURE_KDF", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tauri-driver"),
+    );
+    let http = reqwest::Client::new();
+    let root = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{root}/status")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let app = env!("CARGO_BIN_EXE_parley-desktop");
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "wry", "tauri:options": {"application": app}}}});
+    let created: Value = http.post(format!("{root}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+    let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
+    let s = Session { http, base: format!("{root}/session/{id}") };
+
+    // The window is Parley's.
+    let title = s.send(reqwest::Method::GET, "/title", None).await;
+    assert_eq!(title, "Parley");
+
+    // Create a vault: the real one, on disk, encrypted.
+    s.type_into("[data-testid=passphrase]", "correct horse battery staple").await;
+    s.type_into("[data-testid=passphrase-again]", "correct horse battery staple").await;
+    s.click("[data-testid=create-form] button[type=submit]").await;
+    s.find("[data-testid=nav-products]").await;
+    assert!(vault.join("vault.key").exists() && vault.join("vault.db").exists(), "the vault is on disk");
+
+    // Add a product and see it listed.
+    s.click("[data-testid=add-product]").await;
+    s.type_into("[data-testid=product-name]", "Kettle K2").await;
+    s.click("[data-testid=save-product]").await;
+    s.wait_text("[data-testid=product-list]", "Kettle K2").await;
+    s.wait_text("[data-testid=product-detail]", "No warranty date").await;
+
+    let shot = s.send(reqwest::Method::GET, "/screenshot", None).await;
+    let png = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, shot.as_str().unwrap_or_default())
+        .expect("screenshot is base64");
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("desktop-products.png"), &png).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+
+    // The product is in the encrypted vault, not in plain text on disk.
+    let db = std::fs::read(vault.join("vault.db")).unwrap();
+    assert!(!db.windows(9).any(|w| w == b"Kettle K2"), "no plaintext in the vault file");
+    s.send(reqwest::Method::DELETE, "", None).await;
+}
