@@ -14,6 +14,8 @@ as_root() {
 SYSTEM_PACKAGES=(build-essential pkg-config perl make ca-certificates)
 
 apt_install() {
+  local recommends=--no-install-recommends
+  if [ "${1:-}" = "--with-recommends" ]; then recommends=""; shift; fi
   local missing=()
   for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,7 +24,7 @@ apt_install() {
     log "installing ${missing[*]}"
     # apt lists may be absent on a fresh machine; update once, then install.
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq $recommends "${missing[@]}"
   fi
 }
 
@@ -36,9 +38,50 @@ ensure_rust() {
   fi
 }
 
+# What the desktop app (Tauri 2 on WebKitGTK) needs to build, and Node for its UI.
+DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev)
+# What its tests need: a virtual display, WebKit's WebDriver, Chromium for Playwright.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium)
+
+ensure_node() {
+  local major=0
+  command -v node >/dev/null 2>&1 && major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 18 ]; then
+    apt_install nodejs npm
+  fi
+}
+
+# Builds the UI the desktop app embeds (its Rust crate needs ui/dist to compile).
+build_ui() {
+  log "building the UI"
+  # `npm install` from the lock file (npm ci refuses lock files without every
+  # platform's optional packages, which this registry does not list).
+  (cd ui && npm install --no-save --no-audit --no-fund --loglevel=error && npm run build --silent)
+}
+
+setup_desktop() {
+  if command -v apt-get >/dev/null 2>&1; then
+    apt_install --with-recommends "${DESKTOP_PACKAGES[@]}"
+  else
+    log "not a Debian/Ubuntu machine: make sure these are installed: ${DESKTOP_PACKAGES[*]}"
+  fi
+  ensure_node
+}
+
+setup_test_tools() {
+  if command -v apt-get >/dev/null 2>&1; then
+    apt_install --with-recommends "${TEST_PACKAGES[@]}"
+  fi
+  if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+    log "installing tauri-driver"
+    cargo install tauri-driver --locked --quiet
+  fi
+}
+
 if command -v apt-get >/dev/null 2>&1; then
   apt_install "${SYSTEM_PACKAGES[@]}"
 else
   log "not a Debian/Ubuntu machine: make sure these are installed: ${SYSTEM_PACKAGES[*]}"
 fi
 ensure_rust
+setup_desktop

@@ -5,9 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 source scripts/postgres.sh
+setup_test_tools
+build_ui
 
-log "checking formatting"
+log "checking formatting and the UI's types"
 cargo fmt --all --check
+(cd ui && npm run check --silent)
 
-log "running the Rust test suites"
-cargo test --workspace --locked
+log "running the UI unit tests (Vitest)"
+(cd ui && npm test --silent)
+
+# Under a virtual display: the desktop test runs the real app through WebDriver.
+log "running the Rust test suites (the desktop app's under Xvfb)"
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked
+
+log "running the browser tests (Playwright, Debian's Chromium)"
+(cd ui && npx playwright test)

@@ -26,7 +26,10 @@ fn tauri_driver() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_default();
     let installed = home.join("bin/tauri-driver");
-    assert!(installed.exists(), "tauri-driver is missing: scripts/test.sh installs it (cargo install tauri-driver)");
+    assert!(
+        installed.exists(),
+        "tauri-driver is missing: scripts/test.sh installs it (cargo install tauri-driver)"
+    );
     installed
 }
 
@@ -45,7 +48,8 @@ impl Session {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let answer: Value = req.send().await.expect("WebDriver request").json().await.expect("WebDriver JSON");
+        let answer: Value =
+            req.send().await.expect("WebDriver request").json().await.expect("WebDriver JSON");
         answer["value"].clone()
     }
 
@@ -119,8 +123,10 @@ async fn desktop_app_creates_a_vault_and_lists_a_product() {
     }
     let app = env!("CARGO_BIN_EXE_parley-desktop");
     let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "wry", "tauri:options": {"application": app}}}});
-    let created: Value = http.post(format!("{root}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-    let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
+    let created: Value =
+        http.post(format!("{root}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+    let id =
+        created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
     let s = Session { http, base: format!("{root}/session/{id}") };
 
     // The window is Parley's.
@@ -142,8 +148,9 @@ async fn desktop_app_creates_a_vault_and_lists_a_product() {
     s.wait_text("[data-testid=product-detail]", "No warranty date").await;
 
     let shot = s.send(reqwest::Method::GET, "/screenshot", None).await;
-    let png = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, shot.as_str().unwrap_or_default())
-        .expect("screenshot is base64");
+    let png =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, shot.as_str().unwrap_or_default())
+            .expect("screenshot is base64");
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("desktop-products.png"), &png).unwrap();
