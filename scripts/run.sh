@@ -1,76 +1,92 @@
 #!/usr/bin/env bash
-# Sets up what is missing, builds Parley and runs its main job. Until the desktop app
-# lands, that is a walk-through of what exists: a demo vendor on a loopback port and a
-# demo vault going through the whole loop with it, then the protocol tools.
+# Sets up what is missing, builds Parley and runs its main job: the desktop app, with a
+# local demo vendor beside it so the whole loop can be walked at once. Stop both by
+# closing the Parley window or pressing Ctrl-C here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+build_ui
 
-log "building parley and parley-vendor"
-cargo build --locked --release -p parley-agent -p parley-vendor
-parley="$PWD/target/release/parley"
-vendor="$PWD/target/release/parley-vendor"
+log "building parley, parley-vendor and the desktop app (release)"
+cargo build --locked --release -p parley-agent -p parley-vendor -p parley-desktop
+bin="$PWD/target/release"
 
-work=$(mktemp -d)
-vendor_pid=""
-cleanup() { [ -n "$vendor_pid" ] && kill "$vendor_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-export PARLEY_VAULT="$work/vault" PARLEY_PASSPHRASE="demo passphrase"
-step() { printf '\n\033[1m$ parley %s\033[0m\n' "$*"; "$parley" "$@"; }
-shop() { printf '\n\033[1m$ parley-vendor %s\033[0m\n' "$*"; "$vendor" --data "$work/acme" "$@"; }
+demo="${PARLEY_DEMO_DIR:-$HOME/.local/share/parley-demo}"
+mkdir -p "$demo"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
 
-echo "== A demo vendor on a loopback port, and a demo vault in $PARLEY_VAULT (both removed when this script ends)"
-"$vendor" --data "$work/acme" init --name "Acme Kettles" --agreements SD-BASE,SD-BASE-DP,PDC-INTENT >/dev/null
-PARLEY_LOG=warn "$vendor" --data "$work/acme" serve --listen 127.0.0.1:0 > "$work/vendor.url" &
-vendor_pid=$!
-for _ in $(seq 1 50); do [ -s "$work/vendor.url" ] && break; sleep 0.1; done
-url=$(head -1 "$work/vendor.url")
-echo "parley-vendor serves $url"
+# The demo vendor: its own key and store, on a loopback port, answering by itself.
+if [ ! -f "$demo/vendor/vendor.json" ]; then
+  "$bin/parley-vendor" --data "$demo/vendor" init --name "Acme Kettles" \
+    --agreements SD-BASE,SD-BASE-DP,PDC-INTENT >/dev/null
+fi
+rm -f "$demo/vendor.url"
+PARLEY_LOG=warn "$bin/parley-vendor" --data "$demo/vendor" serve --listen 127.0.0.1:0 > "$demo/vendor.url" &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$demo/vendor.url" ] && break; sleep 0.1; done
+url=$(head -1 "$demo/vendor.url")
 
-step init
-step vendor add --url "$url"
-kettle=$("$parley" product add --name "Kettle K2" --vendor "Acme Kettles" --serial SN1 \
-  --purchased 2025-05-01 --price 79.90 --currency EUR --warranty-until 2027-05-01)
-step product show "$kettle"
-feedback=$("$parley" feedback add --product "$kettle" --score 9 --text "Quiet, boils fast" --suggestion "Longer cord")
-step feedback send "$feedback" || echo "(exit $?: refused, as it should be: no consent yet)"
-step consent grant --vendor "Acme Kettles" --purpose improvement --categories feedback,product --retention-days 365
-step feedback send "$feedback" --preview
-step feedback send "$feedback"
-step consent grant --vendor "Acme Kettles" --purpose service --categories support,product --retention-days 90
-request=$("$parley" support add --product "$kettle" --subject "Lid" --text "The lid does not close")
-step support send "$request"
-step consent grant --vendor "Acme Kettles" --purpose quote --categories intent --retention-days 30
-intent=$("$parley" intent add --what "Espresso machine" --budget 300 --currency EUR --by 2027-01-31 --constraint "no pods")
-step intent send "$intent" --vendors "Acme Kettles"
+# The demo vault, made once: a passphrase to type, a product under warranty, the demo
+# vendor added by its URL. Consents and messages are yours to make in the app.
+export PARLEY_VAULT="$demo/vault"
+passphrase="parley demo passphrase"
+if [ ! -f "$PARLEY_VAULT/vault.key" ]; then
+  log "making a demo vault"
+  export PARLEY_PASSPHRASE="$passphrase"
+  "$bin/parley" init
+  "$bin/parley" vendor add --url "$url" >/dev/null
+  "$bin/parley" product add --name "Kettle K2" --vendor "Acme Kettles" --model K2 --serial SN-778 \
+    --purchased 2025-05-01 --price 79.90 --currency EUR \
+    --warranty-until "$(date -d '+20 days' +%F)" >/dev/null
+  "$bin/parley" product add --name "Toaster T4" --vendor "Acme Kettles" --purchased 2023-02-11 \
+    --warranty-until 2025-02-11 >/dev/null
+  unset PARLEY_PASSPHRASE
+else
+  # The vendor listens on a new port each run: point the demo vault at it.
+  PARLEY_PASSPHRASE="$passphrase" "$bin/parley" vendor edit "Acme Kettles" --url "$url" >/dev/null || true
+fi
 
-echo; echo "== The vendor's side"
-shop messages
-shop nps
-shop reply "$("$vendor" --data "$work/acme" messages --type SupportRequest | awk '{print $2}' | head -1)" \
-  --text "Bring it in; the repair is free under warranty"
-shop offer "$("$vendor" --data "$work/acme" messages --type Intent | awk '{print $2}' | head -1)" \
-  --price 279.00 --currency EUR --text "Brew Pro 3, delivered Friday" --valid-until 2027-01-15
+# The vendor's operator, played by a loop: replies to support requests and feedback,
+# makes an offer for each intent, once each.
+(
+  answered="$demo/answered"
+  touch "$answered"
+  while sleep 3; do
+    "$bin/parley-vendor" --data "$demo/vendor" messages 2>/dev/null | while read -r _ id kind _; do
+      grep -qx "$id" "$answered" && continue
+      case "$kind" in
+        SupportRequest) "$bin/parley-vendor" --data "$demo/vendor" reply "$id" \
+          --text "Sorry about that. Bring it to any Acme shop: the repair is free under warranty." >/dev/null ;;
+        Feedback) "$bin/parley-vendor" --data "$demo/vendor" reply "$id" \
+          --text "Thank you for telling us. We read every message." >/dev/null ;;
+        Intent) "$bin/parley-vendor" --data "$demo/vendor" offer "$id" --price 249.00 --currency EUR \
+          --text "Brew Pro 3, delivered within 3 days" --valid-until "$(date -d '+14 days' +%F)" >/dev/null ;;
+        *) ;;
+      esac
+      echo "$id" >> "$answered"
+    done
+  done
+) &
+pids+=($!)
 
-echo; echo "== Back to the person"
-step sync
-step inbox
-step intent offers "$intent"
-step intent accept "$("$parley" intent offers "$intent" | cut -c1-8 | head -1)"
-step consent revoke "$("$parley" consent list | grep improvement | cut -c1-8)" --reason "Demo over"
-step audit shared
-step audit verify
-echo
-echo "== No plaintext on disk:"
-if grep -rq "Kettle" "$PARLEY_VAULT"; then echo "found plaintext!"; exit 1; else echo "'Kettle' appears nowhere in $PARLEY_VAULT"; fi
+cat <<MSG
 
-echo
-echo "== Protocol tools: a key pair, a signed message, a verification, a tampering"
-"$parley" proto keygen > "$work/key.json"
-cat "$work/key.json"
-secret=$(sed -n 's/.*"secretKeyMultibase": "\(.*\)".*/\1/p' "$work/key.json")
-printf '{"type":"Feedback","body":{"score":9,"text":"Quick repair"}}' > "$work/feedback.json"
-"$parley" proto sign --secret-key "$secret" "$work/feedback.json" | tee "$work/signed.json"
-step proto verify "$work/signed.json"
-sed 's/"score": 9/"score": 10/' "$work/signed.json" > "$work/tampered.json"
-step proto verify "$work/tampered.json" || echo "(exit $?: refused, as it should be)"
+  Parley is starting.
+    vault:        $PARLEY_VAULT   (passphrase: "$passphrase")
+    demo vendor:  Acme Kettles at $url  (answers support, feedback and intents by itself)
+
+  In the app: Consents → proffer one to Acme Kettles (e.g. feedback, 365 days);
+  Products → Kettle K2 → Give feedback → preview → send; Sync now; see the reply,
+  and What I've shared. Vendor side: $bin/parley-vendor --data $demo/vendor messages | nps
+
+  To stop: close the Parley window, or press Ctrl-C here.
+
+MSG
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  log "no display: running the app under Xvfb (nothing to see; Ctrl-C to stop)"
+  xvfb-run -a -s "-screen 0 1280x800x24" "$bin/parley-desktop"
+else
+  "$bin/parley-desktop"
+fi

@@ -1,7 +1,9 @@
 //! The real desktop app, driven through WebDriver: `tauri-driver` in front of the
 //! distribution's `WebKitWebDriver`, the built `parley-desktop` under an X display
 //! (the test command runs the suite under Xvfb). It creates a vault, adds a product and
-//! sees it listed; a screenshot is written to `target/screenshots/desktop-products.png`.
+//! sees it listed (a screenshot is written to `target/screenshots/desktop-products.png`),
+//! then walks the loop with a real `parley-vendor` on a loopback port: add the vendor by
+//! URL, proffer a consent it agrees to, send feedback, receive the vendor's reply.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -69,6 +71,19 @@ impl Session {
         }
     }
 
+    /// Chooses the option at `index` of a `<select>`, as a person picking from it would.
+    async fn choose(&self, css: &str, index: usize) {
+        let script = "const s = document.querySelector(arguments[0]); s.selectedIndex = arguments[1]; \
+                      s.dispatchEvent(new Event('change', { bubbles: true }));";
+        self.find(css).await;
+        self.send(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": [css, index]})),
+        )
+        .await;
+    }
+
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.send(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
@@ -96,7 +111,7 @@ impl Session {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desktop_app_creates_a_vault_and_lists_a_product() {
+async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "the desktop test needs an X display: run it under xvfb-run (scripts/test.sh does)"
@@ -159,5 +174,81 @@ async fn desktop_app_creates_a_vault_and_lists_a_product() {
     // The product is in the encrypted vault, not in plain text on disk.
     let db = std::fs::read(vault.join("vault.db")).unwrap();
     assert!(!db.windows(9).any(|w| w == b"Kettle K2"), "no plaintext in the vault file");
+
+    // The loop with a real vendor, from the app alone.
+    let vendor = Vendor::start(dir.path());
+    s.click("[data-testid=nav-vendors]").await;
+    s.type_into("[data-testid=vendor-url]", &vendor.url).await;
+    s.click("[data-testid=add-vendor]").await;
+    let fingerprint = s.wait_text("[data-testid=fingerprint]", " ").await;
+    assert_eq!(fingerprint.len(), 39, "the pinned key's fingerprint is shown: {fingerprint:?}");
+
+    s.click("[data-testid=nav-consents]").await;
+    s.choose("[data-testid=consent-vendor]", 1).await;
+    s.click("[data-testid=grant]").await;
+    s.wait_text("[data-testid=consent-list]", "agreed").await;
+
+    s.click("[data-testid=nav-feedback]").await;
+    s.choose("[data-testid=feedback-about]", 2).await; // the vendor (after the placeholder and the product)
+    s.click("[data-testid=score-9]").await;
+    s.type_into("[data-testid=feedback-text]", "Quiet, boils fast").await;
+    s.click("[data-testid=save-feedback]").await;
+    s.wait_text("[data-testid=preview]", "Quiet, boils fast").await;
+    s.click("[data-testid=confirm-send]").await;
+    s.wait_text("[data-testid=sent]", "receipt verified").await;
+    let held = vendor.cli(&["messages", "--type", "Feedback"]);
+    assert!(held.contains("Quiet, boils fast"), "the vendor holds the feedback: {held}");
+
+    let id = held.split_whitespace().nth(1).expect("the message id").to_owned();
+    vendor.cli(&["reply", &id, "--text", "Thank you, we read every message"]);
+    s.click("[data-testid=sync-now]").await;
+    s.click("[data-testid=nav-vendors]").await;
+    s.click("[data-testid=vendor-list] button").await;
+    s.wait_text("[data-testid=vendor-detail]", "Thank you, we read every message").await;
     s.send(reqwest::Method::DELETE, "", None).await;
+}
+
+/// A `parley-vendor` on a loopback port, from the workspace's build.
+struct Vendor {
+    data: PathBuf,
+    url: String,
+    _server: Driver,
+}
+
+impl Vendor {
+    fn bin() -> PathBuf {
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("parley-vendor");
+        assert!(bin.exists(), "{} is missing: run the tests with `cargo test --workspace`", bin.display());
+        bin
+    }
+
+    fn start(dir: &std::path::Path) -> Self {
+        use std::io::BufRead;
+        let data = dir.join("vendor");
+        let init = Command::new(Self::bin())
+            .arg("--data")
+            .arg(&data)
+            .args(["init", "--name", "Acme"])
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        let mut child = Command::new(Self::bin())
+            .arg("--data")
+            .arg(&data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("PARLEY_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut url = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
+        Vendor { data, url: url.trim().to_owned(), _server: Driver(child) }
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(Self::bin()).arg("--data").arg(&self.data).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
 }

@@ -22,6 +22,8 @@ export const session = $state({
   sync: null as SyncStatus | null,
   notice: "" as string,
   error: "" as string,
+  /** Counts finished syncs: screens showing what vendors send reload when it moves. */
+  syncs: 0,
 });
 
 export function go(screen: Screen, focus: string | null = null): void {
@@ -55,5 +57,6 @@ export async function listenToRust(): Promise<void> {
   });
   await onEvent<SyncStatus>("sync-status", (s) => {
     session.sync = s;
+    if (s.state !== "syncing") session.syncs += 1;
   });
 }
