@@ -107,26 +107,24 @@ pub(crate) async fn store_in(
             entry = entry.consent(&uuid_of(&c.to_string()));
         }
         append_in(conn, entry).await?;
-        // A reply in a support request's thread means the request was answered.
-        if let Some(thread) = &thread {
-            sqlx::query(
-                "UPDATE support_requests SET state = 'answered', updated = ?
-                 WHERE state = 'sent' AND id = (SELECT record_id FROM outbox WHERE id = ? AND record_kind = 'support')",
-            )
-            .bind(now())
-            .bind(thread)
-            .execute(&mut *conn)
-            .await?;
-        }
-        if let Some(intent_message) = &intent {
-            sqlx::query(
-                "UPDATE intents SET state = 'offers', updated = ?
-                 WHERE state = 'sent' AND id = (SELECT record_id FROM outbox WHERE id = ? AND record_kind = 'intent')",
-            )
-            .bind(now())
-            .bind(intent_message)
-            .execute(&mut *conn)
-            .await?;
+        // A reply in a support request's thread means the request was answered; an
+        // offer for an intent moves it to "offers". Both only from the state "sent".
+        let advances = [
+            (
+                "UPDATE support_requests SET state = 'answered', updated = ?1 WHERE state = 'sent' AND id = \
+              (SELECT record_id FROM outbox WHERE id = ?2 AND record_kind = 'support')",
+                &thread,
+            ),
+            (
+                "UPDATE intents SET state = 'offers', updated = ?1 WHERE state = 'sent' AND id = \
+              (SELECT record_id FROM outbox WHERE id = ?2 AND record_kind = 'intent')",
+                &intent,
+            ),
+        ];
+        for (sql, message) in advances {
+            if let Some(message) = message {
+                sqlx::query(sql).bind(now()).bind(message).execute(&mut *conn).await?;
+            }
         }
     }
     Ok(inserted)

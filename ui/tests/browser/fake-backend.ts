@@ -16,7 +16,13 @@ export function installFakeBackend(): void {
     vendors: [{ id: "v1", name: "Acme Kettles", url: "https://acme.example", did: "did:key:z6MkAcme",
       fingerprint: "6f45 5744 c7f6 ec95 1b23 59a1 d259 bcf8", presentedDid: null,
       messagesUrl: "https://acme.example/parley/v1/messages", inboxUrl: "https://acme.example/parley/v1/inbox",
-      agreements: ["SD-BASE"], created: now(), updated: now() }] as Json[],
+      agreements: ["SD-BASE", "PDC-INTENT"], created: now(), updated: now() },
+      { id: "v2", name: "Brew Shop", url: "https://brew.example", did: "did:key:z6MkBrew",
+      fingerprint: "1525 2f49 7bcc cb8f b225 2d6a 2080 fc36", presentedDid: null,
+      messagesUrl: "https://brew.example/parley/v1/messages", inboxUrl: "https://brew.example/parley/v1/inbox",
+      agreements: ["SD-BASE", "PDC-INTENT"], created: now(), updated: now() }] as Json[],
+    intents: [] as Json[],
+    offers: [] as Json[],
     consents: [{ id: "c1", vendorId: "v1", agreement: "SD-BASE", purpose: "improvement", categories: ["feedback", "product"],
       retentionDays: 365, terms: null, state: "agreed", alternative: null, reason: null, answer: null,
       deletionReceipt: null, created: now(), updated: now() }] as Json[],
@@ -76,8 +82,64 @@ export function installFakeBackend(): void {
       log("message.delivered", "Feedback delivered to Acme Kettles", "v1", { receipt: { type: "Receipt" } });
       return { messages: [item], problems: [] };
     },
+    intent_list: () => db.intents.slice().reverse(),
+    intent_add: (a) => {
+      const f = a.fields as Json;
+      const i = { id: uuid(), what: f.what, budget: f.budget, by: f.by, constraints: f.constraints ?? [], state: "draft", created: now(), updated: now() };
+      db.intents.push(i);
+      return i;
+    },
+    intent_preview: (a) => ((a.cast as Json).vendors as string[]).map((v) => {
+      const i = db.intents.find((x) => x.id === (a.cast as Json).id) as Json;
+      return { vendor: v, consentId: "c2", message: { type: "Intent", from: `did:key:z6Mk${v.replace(/\W/g, "")}Person`,
+        body: { what: i.what, budget: i.budget, by: i.by, constraints: i.constraints } } };
+    }),
+    intent_send: (a) => {
+      const cast = a.cast as Json;
+      const i = db.intents.find((x) => x.id === cast.id) as Json;
+      i.state = "sent";
+      const messages = (cast.vendors as string[]).map((v) => {
+        const item = { id: uuid(), vendorId: v, vendor: v, consentId: "c2", type: "Intent", recordKind: "intent", recordId: i.id,
+          state: "delivered", attempts: 0, nextAttempt: now(), lastError: null, digest: "sha256:01", message: null,
+          receipt: { type: "Receipt" }, created: now(), delivered: now() };
+        db.outbox.push(item);
+        log("message.delivered", `Intent delivered to ${v}`, null, {});
+        return item;
+      });
+      // Two vendors answer at once, as if a sync had pulled their offers.
+      messages.forEach((m, n) => db.offers.push({ id: uuid(), vendorId: m.vendorId, vendor: m.vendor, type: "Offer", thread: m.id,
+        inReplyTo: m.id, intent: m.id, state: "new", created: now(), received: now(), message: null,
+        body: { intent: m.id, price: { amount: ["849.00", "799.00", "899.00"][n % 3], currency: "EUR" },
+          text: ["In stock, delivered Friday", "Last year's model, two-year warranty", "Made to order"][n % 3], validUntil: "2030-01-15" } }));
+      i.state = "offers";
+      return { messages, problems: [] };
+    },
+    intent_offers: (a) => db.offers.filter((o) => db.outbox.some((m) => m.id === o.intent && m.recordId === a.id)),
+    offer_accept: (a) => {
+      const o = db.offers.find((x) => x.id === a.id) as Json;
+      o.state = "accepted";
+      const i = db.intents.find((x) => db.outbox.some((m) => m.id === o.intent && m.recordId === x.id)) as Json;
+      i.state = "accepted";
+      const item = { id: uuid(), vendorId: o.vendorId, vendor: o.vendor, consentId: "c2", type: "OfferAcceptance", recordKind: "intent",
+        recordId: i.id, state: "delivered", attempts: 0, nextAttempt: now(), lastError: null, digest: "sha256:02", message: null,
+        receipt: null, created: now(), delivered: now() };
+      db.outbox.push(item);
+      return { messages: [item], problems: [] };
+    },
+    vendor_my_did: () => "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+    shared: (a) => db.vendors.filter((v) => !a.vendor || v.id === a.vendor).map((v) => ({ vendor: v.name, vendorId: v.id,
+      consents: db.consents.filter((c) => c.vendorId === v.id).map((c) => ({ consent: c, messages: db.outbox.filter((m) => m.vendorId === v.id) })),
+      withoutConsent: [] })),
+    vendor_discover: (a) => {
+      const url = String((a.vendor as Json).url);
+      const v = { id: uuid(), name: (a.vendor as Json).name ?? new URL(url).hostname, url, did: "did:key:z6MkNew",
+        fingerprint: "3f2f 9226 5ff8 34af 46fc 91d1 562f 1b5f", presentedDid: null, messagesUrl: `${url}/parley/v1/messages`,
+        inboxUrl: `${url}/parley/v1/inbox`, agreements: ["SD-BASE", "PDC-INTENT"], created: now(), updated: now() };
+      db.vendors.push(v);
+      return v;
+    },
     outbox: () => db.outbox,
-    inbox: () => [],
+    inbox: () => db.offers,
     audit_log: () => db.audit,
     audit_verify: () => ({ entries: db.audit.length, problems: [] }),
     settings_get: () => ({ autoLockMinutes: 10, syncMinutes: 5 }),

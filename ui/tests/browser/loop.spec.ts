@@ -51,3 +51,37 @@ test("create a vault, add a product, send feedback, see it in the activity", asy
   await expect(page.getByTestId("log-intact")).toBeVisible();
   await shot(page, "activity");
 });
+
+test("cast an intent to two vendors, compare the offers side by side, accept one", async ({ page }) => {
+  await page.addInitScript(installFakeBackend);
+  await page.goto("/");
+  await page.getByTestId("passphrase").fill("correct horse battery staple");
+  await page.getByTestId("passphrase-again").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create vault" }).click();
+
+  await page.getByTestId("nav-intents").click();
+  await page.getByLabel("What you want").fill("Espresso machine, dual boiler");
+  await page.getByLabel("Budget").fill("900");
+  await page.getByRole("button", { name: "Write intent" }).click();
+  await expect(page.getByTestId("intent-detail")).toContainText("Espresso machine, dual boiler");
+  await page.getByLabel("Acme Kettles").check();
+  await page.getByLabel("Brew Shop").check();
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByTestId("preview")).toContainText("To Acme Kettles");
+  await expect(page.getByTestId("preview")).toContainText("To Brew Shop");
+  await page.getByTestId("confirm-send").click();
+
+  const offers = page.getByTestId("offers");
+  await expect(offers).toContainText("849.00 EUR");
+  await expect(offers).toContainText("799.00 EUR");
+  await shot(page, "intent-offers");
+  await offers.locator(".offer", { hasText: "Brew Shop" }).getByRole("button", { name: "Accept" }).click();
+  await expect(offers.locator(".offer", { hasText: "Brew Shop" })).toContainText("Accepted");
+  await expect(page.getByTestId("intent-list")).toContainText("accepted");
+
+  // The vendors screen shows the pinned key and what was exchanged.
+  await page.getByTestId("nav-vendors").click();
+  await page.getByTestId("vendor-list").getByRole("button", { name: "Brew Shop" }).click();
+  await expect(page.getByTestId("fingerprint")).toHaveText("1525 2f49 7bcc cb8f b225 2d6a 2080 fc36");
+  await shot(page, "vendors");
+});
