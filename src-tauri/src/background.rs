@@ -12,7 +12,7 @@ use tauri::Manager;
 use tauri_plugin_notification::NotificationExt;
 
 use crate::error::CommandError;
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
 
 /// How often the background loop looks at the clock.
 const TICK: Duration = Duration::from_secs(15);
@@ -64,6 +64,17 @@ async fn warranties(s: &AppState, told: &mut HashSet<String>) -> Result<(), Comm
     Ok(())
 }
 
+/// Whether the vault should lock now, after `idle_minutes` whole minutes without a command.
+fn should_lock(settings: &Settings, idle_minutes: u64) -> bool {
+    settings.auto_lock_minutes > 0 && idle_minutes >= settings.auto_lock_minutes as u64
+}
+
+/// Whether a background sync is due, `since` the last one (none yet: due at once).
+fn sync_due(settings: &Settings, since: Option<Duration>) -> bool {
+    settings.sync_minutes > 0
+        && since.is_none_or(|d| d >= Duration::from_secs(settings.sync_minutes as u64 * 60))
+}
+
 /// Runs for as long as the app does.
 pub fn start(app: &tauri::AppHandle) {
     let app = app.clone();
@@ -78,19 +89,38 @@ pub fn start(app: &tauri::AppHandle) {
                 continue;
             }
             let settings = s.settings();
-            if settings.auto_lock_minutes > 0 && s.idle_minutes() >= settings.auto_lock_minutes as u64 {
+            if should_lock(&settings, s.idle_minutes()) {
                 s.set_vault(None);
                 s.emit("vault-locked", serde_json::json!({"reason": "idle"}));
                 continue;
             }
-            let due = settings.sync_minutes > 0
-                && last_sync
-                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(settings.sync_minutes as u64 * 60));
-            if due {
+            if sync_due(&settings, last_sync.map(|t| t.elapsed())) {
                 last_sync = Some(Instant::now());
                 let _ = sync(&s, false).await;
                 let _ = warranties(&s, &mut told).await;
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_after_the_idle_delay_unless_disabled() {
+        let ten = Settings { auto_lock_minutes: 10, sync_minutes: 5 };
+        assert!(!should_lock(&ten, 9));
+        assert!(should_lock(&ten, 10));
+        assert!(!should_lock(&Settings { auto_lock_minutes: 0, ..ten }, 600), "0 means never");
+    }
+
+    #[test]
+    fn syncs_at_once_then_on_the_interval_unless_disabled() {
+        let five = Settings { auto_lock_minutes: 10, sync_minutes: 5 };
+        assert!(sync_due(&five, None), "the first sync is right after unlocking");
+        assert!(!sync_due(&five, Some(Duration::from_secs(299))));
+        assert!(sync_due(&five, Some(Duration::from_secs(300))));
+        assert!(!sync_due(&Settings { sync_minutes: 0, ..five }, None), "0 means only on demand");
+    }
 }
