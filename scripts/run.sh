@@ -14,7 +14,11 @@ bin="$PWD/target/release"
 demo="${PARLEY_DEMO_DIR:-$HOME/.local/share/parley-demo}"
 mkdir -p "$demo"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Under xvfb-run the app is the wrapper's child: stop it by its path in this checkout.
+  pkill -f -- "$bin/parley-desktop" 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 
 # The demo vendor: its own key and store, on a loopback port, answering by itself.
@@ -86,7 +90,11 @@ cat <<MSG
 MSG
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   log "no display: running the app under Xvfb (nothing to see; Ctrl-C to stop)"
-  xvfb-run -a -s "-screen 0 1280x800x24" "$bin/parley-desktop"
+  xvfb-run -a -s "-screen 0 1280x800x24" "$bin/parley-desktop" &
 else
-  "$bin/parley-desktop"
+  "$bin/parley-desktop" &
 fi
+app=$!
+pids+=("$app")
+# Closing the window ends the app, and this script with it (the trap stops the rest).
+wait "$app"
