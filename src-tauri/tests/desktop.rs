@@ -71,17 +71,28 @@ impl Session {
         }
     }
 
-    /// Chooses the option at `index` of a `<select>`, as a person picking from it would.
+    /// Chooses the option at `index` of a `<select>`, as a person picking from it would,
+    /// once the screen has loaded that many options (at most 20 s).
     async fn choose(&self, css: &str, index: usize) {
-        let script = "const s = document.querySelector(arguments[0]); s.selectedIndex = arguments[1]; \
-                      s.dispatchEvent(new Event('change', { bubbles: true }));";
-        self.find(css).await;
-        self.send(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": [css, index]})),
-        )
-        .await;
+        let script = "const s = document.querySelector(arguments[0]); \
+                      if (!s || s.options.length <= arguments[1]) return false; \
+                      s.selectedIndex = arguments[1]; \
+                      s.dispatchEvent(new Event('change', { bubbles: true })); return true;";
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let done = self
+                .send(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    Some(json!({"script": script, "args": [css, index]})),
+                )
+                .await;
+            if done == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} never had an option {index}: {done}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     async fn click(&self, css: &str) {
