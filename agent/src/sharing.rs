@@ -515,10 +515,6 @@ impl Vault {
                 c.id, c.state
             )));
         }
-        let vendor = self.vendors().get(&c.vendor_id).await?;
-        let ctx = self.contact(&vendor).await?;
-        let body = Body::ConsentRevocation(ConsentRevocation { reason });
-        let draft = Self::draft(ctx, body, Some(parse_consent(&c.id)?), "consent", &c.id);
         let changes = vec![
             set_state("consents", &c.id, "revoked"),
             (
@@ -527,7 +523,18 @@ impl Vault {
                 vec![c.id.clone()],
             ),
         ];
-        let sent = self.queue(vec![draft], changes).await?;
+        // A grant that never left is simply cancelled: the vendor holds nothing under it,
+        // so there is nothing to tell it and no deletion to ask for.
+        let grant_left = self.outbox_item(&c.id).await.map(|g| g.state.as_str() != "queued").unwrap_or(true);
+        let drafts = if grant_left {
+            let vendor = self.vendors().get(&c.vendor_id).await?;
+            let ctx = self.contact(&vendor).await?;
+            let body = Body::ConsentRevocation(ConsentRevocation { reason });
+            vec![Self::draft(ctx, body, Some(parse_consent(&c.id)?), "consent", &c.id)]
+        } else {
+            Vec::new()
+        };
+        let sent = self.queue(drafts, changes).await?;
         Ok((self.consents().get(&c.id).await?, sent))
     }
 }

@@ -63,3 +63,31 @@ fn vendor_offers_an_alternative_the_person_can_take() {
     assert_eq!(taken["agreement"], "SD-BASE-DP");
     assert_eq!(me.json(&["consent", "show", out["id"].as_str().unwrap()])["state"], "refused");
 }
+
+#[test]
+fn revoking_a_consent_that_never_left_cancels_it_without_telling_the_vendor() {
+    let mut acme = Vendor::start("Acme", "SD-BASE");
+    let me = Person::new();
+    me.add_vendor(&acme);
+    acme.stop();
+    let out = me.json(&[
+        "consent",
+        "grant",
+        "--vendor",
+        "Acme",
+        "--purpose",
+        "improvement",
+        "--categories",
+        "feedback",
+        "--retention-days",
+        "30",
+    ]);
+    assert_eq!(out["state"], "proffered", "queued while the vendor is down: {out}");
+    let revoked = me.json(&["consent", "revoke", out["id"].as_str().unwrap()]);
+    assert_eq!(revoked["state"], "revoked");
+    assert!(me.json(&["outbox"]).as_array().unwrap().is_empty(), "nothing waits: the grant is cancelled");
+
+    acme.restart();
+    me.ok(&["sync", "--now"]);
+    assert!(acme.messages(None).is_empty(), "the vendor never hears of a consent withdrawn before it left");
+}
