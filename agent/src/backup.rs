@@ -208,12 +208,12 @@ pub async fn import(
     std::fs::rename(&staged_db, dir.join(DB_FILE)).map_err(Error::io(dir))?;
     std::fs::rename(&staged_key, dir.join(KEY_FILE)).map_err(Error::io(dir))?;
     let vault = Vault::open(dir, passphrase).await?;
-    crate::audit::append(
+    let logged = crate::audit::append(
         vault.pool(),
         crate::audit::Entry::new("vault.imported", "Vault restored from a backup"),
     )
-    .await?;
-    Ok(vault)
+    .await;
+    vault.close_on_error(logged).await
 }
 
 fn decrypt_backup(

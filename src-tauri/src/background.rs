@@ -90,7 +90,7 @@ pub fn start(app: &tauri::AppHandle) {
             }
             let settings = s.settings();
             if should_lock(&settings, s.idle_minutes()) {
-                s.set_vault(None);
+                s.set_vault(None).await;
                 s.emit("vault-locked", serde_json::json!({"reason": "idle"}));
                 continue;
             }

@@ -46,7 +46,12 @@ pub fn run() {
         })
         .build(tauri::generate_context!());
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // The open vault is closed before the process exits (see `set_vault`).
+                tauri::async_runtime::block_on(app.state::<state::AppState>().set_vault(None));
+            }
+        }),
         Err(e) => {
             eprintln!("parley-desktop: cannot start: {e}");
             std::process::exit(1);

@@ -106,9 +106,17 @@ impl AppState {
         self.vault.lock().map(|v| v.is_some()).unwrap_or(false)
     }
 
-    pub(crate) fn set_vault(&self, vault: Option<Vault>) {
-        if let Ok(mut v) = self.vault.lock() {
-            *v = vault.map(Arc::new);
+    /// Puts `vault` (or nothing: locked) in place of the open vault, and closes that one
+    /// before returning: a vault only dropped would finish closing its connections in
+    /// the background, racing an import that replaces its files or the app's exit.
+    pub(crate) async fn set_vault(&self, vault: Option<Vault>) {
+        let previous = match self.vault.lock() {
+            Ok(mut v) => std::mem::replace(&mut *v, vault.map(Arc::new)),
+            Err(_) => None,
+        };
+        if let Some(previous) = previous {
+            // Commands still holding it fail with "closed" rather than outlive the lock.
+            Vault::clone(&previous).close().await;
         }
         self.touch();
     }

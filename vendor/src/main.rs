@@ -145,7 +145,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
     let vendor = Vendor::load(&cli.data)?;
     let store = store(&cli, &vendor).await?;
-    match cli.command {
+    let outcome = run_with_store(cli.command, vendor, &store).await;
+    // Closed before exit, never just dropped: connections left to close on sqlx's
+    // worker threads race the process's own teardown.
+    store.close().await;
+    outcome
+}
+
+async fn run_with_store(command: Command, vendor: Vendor, store: &Store) -> Result<(), Failure> {
+    match command {
         Command::Init { .. } => Ok(()),
         Command::Serve { listen, public_url } => {
             let listener = tokio::net::TcpListener::bind(listen)
@@ -154,7 +162,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let bound = listener.local_addr()?;
             let public = public_url.unwrap_or_else(|| format!("http://{bound}"));
             let name = vendor.config.name.clone();
-            let endpoint = parley_vendor::endpoint(vendor, store, &public)?;
+            let endpoint = parley_vendor::endpoint(vendor, store.clone(), &public)?;
             // The first line on stdout is the address, for scripts that asked for port 0.
             println!("http://{bound}");
             tracing::info!(%bound, %public, vendor = %name, "parley-vendor listening");
@@ -178,13 +186,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Reply { message_id, text } => {
-            let doc = console::reply(&store, &vendor.key, &message_id, &text).await?;
+            let doc = console::reply(store, &vendor.key, &message_id, &text).await?;
             println!("{}", doc["id"].as_str().unwrap_or(""));
             Ok(())
         }
         Command::Offer { intent_id, price, currency, text, valid_until } => {
             let price = Money { amount: price, currency: currency.to_ascii_uppercase() };
-            let doc = console::offer(&store, &vendor.key, &intent_id, price, &text, valid_until).await?;
+            let doc = console::offer(store, &vendor.key, &intent_id, price, &text, valid_until).await?;
             println!("{}", doc["id"].as_str().unwrap_or(""));
             Ok(())
         }

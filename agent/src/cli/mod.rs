@@ -19,6 +19,7 @@ mod vault;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use clap::{Parser, Subcommand};
 use parley_agent::{Error, Vault};
@@ -134,12 +135,30 @@ pub(crate) struct Context {
     vault_dir: PathBuf,
     /// Cheap KDF parameters, for test suites only (`PARLEY_INSECURE_KDF=1`).
     insecure_kdf: bool,
+    /// Every vault the command opened, closed by [`dispatch`] whatever the outcome
+    /// (see [`Vault::close`] for why a dropped vault is not enough).
+    opened: Mutex<Vec<Vault>>,
 }
 
 impl Context {
     pub(crate) async fn open(&self) -> Result<Vault, Failure> {
         let pass = passphrase::current()?;
-        Ok(Vault::open(&self.vault_dir, &pass).await?)
+        Ok(self.keep(Vault::open(&self.vault_dir, &pass).await?))
+    }
+
+    /// Registers `vault` to be closed before the process exits.
+    pub(crate) fn keep(&self, vault: Vault) -> Vault {
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.push(vault.clone());
+        }
+        vault
+    }
+
+    async fn close_all(&self) {
+        let opened = self.opened.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
+        for vault in opened {
+            vault.close().await;
+        }
     }
 }
 
@@ -194,12 +213,17 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             None => default_vault_dir()?,
         },
         insecure_kdf: std::env::var("PARLEY_INSECURE_KDF").is_ok_and(|v| v == "1"),
+        opened: Mutex::new(Vec::new()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::refused(format!("cannot start: {e}")))?;
-    runtime.block_on(run_vault_command(&ctx, cli.command))
+    runtime.block_on(async {
+        let outcome = run_vault_command(&ctx, cli.command).await;
+        ctx.close_all().await;
+        outcome
+    })
 }
 
 async fn run_vault_command(ctx: &Context, command: Command) -> Result<(), Failure> {

@@ -29,19 +29,17 @@ pub(crate) enum AuditCommand {
 
 pub(crate) async fn init(ctx: &Context) -> Result<(), Failure> {
     let pass = passphrase::new_passphrase()?;
-    let vault = Vault::create(&ctx.vault_dir, &pass, ctx.kdf()).await?;
+    let vault = ctx.keep(Vault::create(&ctx.vault_dir, &pass, ctx.kdf()).await?);
     eprintln!("Created a vault at {}", vault.dir().display());
-    vault.close().await;
     Ok(())
 }
 
 pub(crate) async fn passwd(ctx: &Context) -> Result<(), Failure> {
     let old = passphrase::current()?;
-    let vault = Vault::open(&ctx.vault_dir, &old).await?;
+    let vault = ctx.keep(Vault::open(&ctx.vault_dir, &old).await?);
     let new = passphrase::new_passphrase_for_change()?;
     vault.change_passphrase(&old, &new, ctx.kdf()).await?;
     eprintln!("Passphrase changed.");
-    vault.close().await;
     Ok(())
 }
 
@@ -117,20 +115,18 @@ fn progress_printer(label: &'static str) -> impl FnMut(u64, u64) {
 
 pub(crate) async fn export(ctx: &Context, file: &Path) -> Result<(), Failure> {
     let pass = passphrase::current()?;
-    let vault = Vault::open(&ctx.vault_dir, &pass).await?;
+    let vault = ctx.keep(Vault::open(&ctx.vault_dir, &pass).await?);
     let mut progress = progress_printer("exporting");
     vault.export(file, &pass, ctx.kdf(), &mut progress).await?;
     eprintln!("Backup written to {} (it opens with this vault's passphrase)", file.display());
-    vault.close().await;
     Ok(())
 }
 
 pub(crate) async fn import(ctx: &Context, file: &PathBuf, force: bool) -> Result<(), Failure> {
     let pass = passphrase::current()?;
     let mut progress = progress_printer("importing");
-    let vault = backup::import(&ctx.vault_dir, file, &pass, force, &mut progress).await?;
+    let vault = ctx.keep(backup::import(&ctx.vault_dir, file, &pass, force, &mut progress).await?);
     eprintln!("Vault restored at {}", vault.dir().display());
-    vault.close().await;
     Ok(())
 }
 

@@ -50,14 +50,18 @@ impl Vault {
         create_private_dir(dir)?;
         let key = DataKey::generate()?;
         let vault = Self::connect(dir, key, true).await?;
-        // SQLite gives its -wal and -shm files the database file's permissions.
-        restrict_to_owner(&db)?;
-        MIGRATOR.run(&vault.pool).await.map_err(|e| Error::invalid("migrations", e.to_string()))?;
-        crate::identity::create(&vault.pool).await?;
-        crate::audit::append(&vault.pool, crate::audit::Entry::new("vault.created", "Vault created")).await?;
-        // The key file is written last and atomically: until it exists there is no vault.
-        keyfile::write(&key_path, &vault.key, passphrase, kdf)?;
-        Ok(vault)
+        let made = async {
+            // SQLite gives its -wal and -shm files the database file's permissions.
+            restrict_to_owner(&db)?;
+            MIGRATOR.run(&vault.pool).await.map_err(|e| Error::invalid("migrations", e.to_string()))?;
+            crate::identity::create(&vault.pool).await?;
+            crate::audit::append(&vault.pool, crate::audit::Entry::new("vault.created", "Vault created"))
+                .await?;
+            // The key file is written last and atomically: until it exists there is no vault.
+            keyfile::write(&key_path, &vault.key, passphrase, kdf)
+        }
+        .await;
+        vault.close_on_error(made).await
     }
 
     /// Opens the vault in `dir` with `passphrase`.
@@ -69,9 +73,12 @@ impl Vault {
         crate::backup::finish_interrupted_import(dir)?;
         let key = keyfile::read(&key_path, passphrase)?;
         let vault = Self::connect(dir, key, false).await?;
-        vault.check_pages().await?;
-        MIGRATOR.run(&vault.pool).await.map_err(|e| vault.classify(e.into()))?;
-        Ok(vault)
+        let checked = async {
+            vault.check_pages().await?;
+            MIGRATOR.run(&vault.pool).await.map_err(|e| vault.classify(e.into()))
+        }
+        .await;
+        vault.close_on_error(checked).await
     }
 
     /// Re-seals the data key under `new` (the database is not re-encrypted). Atomic: a
@@ -89,9 +96,24 @@ impl Vault {
         &self.dir
     }
 
-    /// Closes every connection, checkpointing the write-ahead log.
+    /// Closes every connection, checkpointing the write-ahead log, and returns once
+    /// they are closed. Every open vault must be closed before the process exits: a
+    /// pool that is only dropped closes its SQLCipher connections on sqlx's worker
+    /// threads while `exit` is already tearing down OpenSSL, which now and then
+    /// corrupts the heap and aborts a command that had succeeded.
     pub async fn close(self) {
         self.pool.close().await;
+    }
+
+    /// `Ok(self)`, or the error after closing the half-opened vault.
+    pub(crate) async fn close_on_error<T>(self, outcome: Result<T>) -> Result<Self> {
+        match outcome {
+            Ok(_) => Ok(self),
+            Err(e) => {
+                self.close().await;
+                Err(e)
+            }
+        }
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {

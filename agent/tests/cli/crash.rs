@@ -76,3 +76,26 @@ fn kill_9_during_passwd_leaves_the_old_or_the_new_passphrase() {
         assert!(old_ok ^ new_ok, "after a kill at {delay_ms} ms exactly one passphrase opens it");
     }
 }
+
+/// Every command closes the vault before the process exits. A vault only dropped left
+/// sqlx's worker threads closing SQLCipher connections while `exit` tore down OpenSSL,
+/// and about one command in a hundred aborted with a corrupted heap after it had
+/// succeeded; four hundred runs found that with a probability above 98%.
+#[test]
+fn commands_exit_cleanly_every_time() {
+    let p = Person::new();
+    p.ok(&["vendor", "add", "--name", "Acme", "--offline"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for i in 0..400 {
+        assert!(Instant::now() < deadline, "bounded in time");
+        let args: &[&str] = match i % 3 {
+            0 => &["feedback", "add", "--vendor", "Acme", "--score", "8", "--text", "fine"],
+            1 => &["feedback", "list", "--json"],
+            _ => &["product", "show", "no-such-product"],
+        };
+        let out = p.run(args);
+        let code = out.status.code();
+        // `product show` of an unknown id is a refusal (exit 1), not a crash.
+        assert!(code == Some(0) || (i % 3 == 2 && code == Some(1)), "run {i}, parley {args:?}: {out:?}");
+    }
+}

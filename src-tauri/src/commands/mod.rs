@@ -71,20 +71,20 @@ commands! {
     /// Creates the vault; the passphrase goes straight to the key derivation.
     vault_create(s, passphrase: String) -> VaultStatus {
         let vault = Vault::create(&s.vault_dir, &Passphrase::new(passphrase)?, s.kdf).await?;
-        s.set_vault(Some(vault));
+        s.set_vault(Some(vault)).await;
         status(&s)
     }
 
     /// Opens the vault.
     vault_unlock(s, passphrase: String) -> VaultStatus {
         let vault = Vault::open(&s.vault_dir, &Passphrase::new(passphrase)?).await?;
-        s.set_vault(Some(vault));
+        s.set_vault(Some(vault)).await;
         status(&s)
     }
 
     /// Closes the vault now.
     vault_lock(s) -> VaultStatus {
-        s.set_vault(None);
+        s.set_vault(None).await;
         status(&s)
     }
 
@@ -103,12 +103,12 @@ commands! {
 
     /// Restores a backup as the vault (the app's vault folder), and opens it.
     vault_import(s, backup: BackupFile) -> VaultStatus {
-        s.set_vault(None);
+        s.set_vault(None).await;
         let path = std::path::PathBuf::from(&backup.path);
         let pass = Passphrase::new(backup.passphrase)?;
         let mut report = progress(&s);
         let vault = parley_agent::backup::import(&s.vault_dir, &path, &pass, backup.force, &mut report).await?;
-        s.set_vault(Some(vault));
+        s.set_vault(Some(vault)).await;
         status(&s)
     }
 
