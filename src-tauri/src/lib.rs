@@ -37,6 +37,7 @@ pub fn run() {
     let state = state::AppState::new(vault_dir(), kdf);
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .invoke_handler(commands::handler())
         .setup(|app| {

@@ -105,6 +105,20 @@ impl Session {
         self.send(reqwest::Method::POST, &format!("/element/{el}/value"), Some(json!({"text": text}))).await;
     }
 
+    /// Waits (at most 15 s) until the input matching `css` holds exactly `wanted`.
+    async fn wait_value(&self, css: &str, wanted: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let id = self.find(css).await;
+            let value = self.send(reqwest::Method::GET, &format!("/element/{id}/property/value"), None).await;
+            if value == wanted {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} holds {value}, not {wanted:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Waits (at most 20 s) until the element's text contains `wanted`.
     async fn wait_text(&self, css: &str, wanted: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -216,7 +230,37 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.click("[data-testid=nav-vendors]").await;
     s.click("[data-testid=vendor-list] button").await;
     s.wait_text("[data-testid=vendor-detail]", "Thank you, we read every message").await;
+
+    // A backup to a file chosen in the system's own save dialog, typed into as a
+    // person would (xdotool), then written with progress: encrypted, no plain text.
+    let backup = dir.path().join("chosen.pbk");
+    s.click("[data-testid=nav-settings]").await;
+    s.click("[data-testid=pick-export]").await;
+    answer_file_dialog("Save the backup as", &backup);
+    s.wait_value("[data-testid=backup-path]", &backup.display().to_string()).await;
+    s.type_into("[data-testid=backup-passphrase]", "another long passphrase").await;
+    s.click("[data-testid=export-backup]").await;
+    s.wait_text("[data-testid=notice]", "Backup written").await;
+    let written = std::fs::read(&backup).expect("the backup is where the dialog said");
+    assert!(written.len() > 1024, "a whole backup: {} bytes", written.len());
+    assert!(!written.windows(9).any(|w| w == b"Kettle K2"), "no plaintext in the backup");
     s.send(reqwest::Method::DELETE, "", None).await;
+}
+
+/// Waits for the native file dialog titled `title`, types `path` into its name field
+/// and presses Return. Bounded: each xdotool call is given ten seconds.
+fn answer_file_dialog(title: &str, path: &std::path::Path) {
+    let xdotool = |args: &[&str]| {
+        let out = Command::new("timeout").arg("10").arg("xdotool").args(args).output().expect("run xdotool");
+        assert!(out.status.success(), "xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    // Without a window manager nothing gives the new window the keyboard: focus it.
+    xdotool(&["search", "--sync", "--name", title, "windowfocus", "--sync"]);
+    // GTK fills the name field once the window is shown; typing before that is lost.
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&["key", "ctrl+a"]);
+    xdotool(&["type", "--delay", "5", &path.display().to_string()]);
+    xdotool(&["key", "Return"]);
 }
 
 /// A `parley-vendor` on a loopback port, from the workspace's build.

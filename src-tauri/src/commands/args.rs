@@ -159,3 +159,13 @@ pub struct ConsentOutcome {
 
 /// Writing a consent to proffer.
 pub type NewConsent = ConsentFields;
+
+/// What a file picker is for: where to write a backup, or which backup to restore.
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum BackupPick {
+    /// A new file to export to.
+    Export,
+    /// An existing backup to import.
+    Import,
+}

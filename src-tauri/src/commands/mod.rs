@@ -42,6 +42,28 @@ fn bytes(base64: &str) -> Result<Vec<u8>, CommandError> {
         .map_err(|e| CommandError::new("invalid", format!("the file's content is not base64: {e}")))
 }
 
+async fn pick_backup_file(s: &AppState, purpose: BackupPick) -> Result<Option<String>, CommandError> {
+    use tauri_plugin_dialog::DialogExt;
+    let app = s.app().ok_or_else(|| CommandError::new("unavailable", "the window is not ready yet"))?;
+    let mut dialog = app.dialog().file().add_filter("Parley backup", &["pbk"]);
+    // The home folder, not wherever the app happened to be started from.
+    if let Some(home) = directories::UserDirs::new() {
+        dialog = dialog.set_directory(home.home_dir());
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let answer = move |path: Option<tauri_plugin_dialog::FilePath>| {
+        let _ = tx.send(path.map(|p| p.to_string()));
+    };
+    match purpose {
+        BackupPick::Export => {
+            dialog.set_title("Save the backup as").set_file_name("parley-backup.pbk").save_file(answer)
+        }
+        BackupPick::Import => dialog.set_title("Choose the backup to restore").pick_file(answer),
+    }
+    // The dialog runs on the main thread; this command only waits for its answer.
+    rx.await.map_err(|_| CommandError::new("unavailable", "the file dialog closed without an answer"))
+}
+
 fn row(p: Product) -> ProductRow {
     ProductRow { warranty: p.warranty(&today()), product: p }
 }
@@ -99,6 +121,13 @@ commands! {
         let path = std::path::PathBuf::from(&backup.path);
         let mut report = progress(&s);
         s.vault()?.export(&path, &Passphrase::new(backup.passphrase)?, s.kdf, &mut report).await?
+    }
+
+    /// Lets the person pick a backup file with the system's file dialog; `None` when
+    /// they cancel. The dialog is opened from Rust, so the window holds no dialog or
+    /// file-system permission of its own.
+    backup_pick_file(s, purpose: BackupPick) -> Option<String> {
+        pick_backup_file(&s, purpose).await?
     }
 
     /// Restores a backup as the vault (the app's vault folder), and opens it.

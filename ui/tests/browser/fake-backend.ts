@@ -143,6 +143,9 @@ export function installFakeBackend(): void {
     audit_log: () => db.audit,
     audit_verify: () => ({ entries: db.audit.length, problems: [] }),
     settings_get: () => ({ autoLockMinutes: 10, syncMinutes: 5 }),
+    // The system file dialog: a chosen file when saving, a cancelled dialog when opening.
+    backup_pick_file: (a) => (a.purpose === "export" ? "/home/ana/parley-backup.pbk" : null),
+    vault_export: (a) => ((a.backup as Json | undefined)?.path ? null : fail("invalid", "no path")),
   };
   const callbacks = new Map<number, (x: unknown) => void>();
   let next = 1;

@@ -85,3 +85,21 @@ test("cast an intent to two vendors, compare the offers side by side, accept one
   await expect(page.getByTestId("fingerprint")).toHaveText("1525 2f49 7bcc cb8f b225 2d6a 2080 fc36");
   await shot(page, "vendors");
 });
+
+test("export a backup to a file chosen in the file dialog", async ({ page }) => {
+  await page.addInitScript(installFakeBackend);
+  await page.goto("/");
+  await page.getByTestId("passphrase").fill("correct horse battery staple");
+  await page.getByTestId("passphrase-again").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create vault" }).click();
+  await page.getByTestId("nav-settings").click();
+
+  // Cancelling the dialog leaves the field as it was; choosing a file fills it in.
+  await page.getByRole("button", { name: "Choose a backup…" }).click();
+  await expect(page.getByLabel("File")).toHaveValue("");
+  await page.getByRole("button", { name: "Choose where to save…" }).click();
+  await expect(page.getByLabel("File")).toHaveValue("/home/ana/parley-backup.pbk");
+  await page.getByLabel("Backup passphrase").fill("another long passphrase");
+  await page.getByRole("button", { name: "Export" }).click();
+  await expect(page.getByText("Backup written to /home/ana/parley-backup.pbk.")).toBeVisible();
+});

@@ -1,6 +1,6 @@
 // Generated from src-tauri's command list: do not edit. Regenerate with
 // `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-desktop --lib bindings`.
-import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, VaultStatus, Vendor } from "./index";
+import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, BackupPick, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, VaultStatus, Vendor } from "./index";
 import { call } from "../ipc";
 
 /**
@@ -43,6 +43,15 @@ export function vaultChangePassphrase(change: PassphraseChange): Promise<null> {
  */
 export function vaultExport(backup: BackupFile): Promise<null> {
   return call("vault_export", { backup });
+}
+
+/**
+ * Lets the person pick a backup file with the system's file dialog; `None` when
+ * they cancel. The dialog is opened from Rust, so the window holds no dialog or
+ * file-system permission of its own.
+ */
+export function backupPickFile(purpose: BackupPick): Promise<string | null> {
+  return call("backup_pick_file", { purpose });
 }
 
 /**

@@ -5,6 +5,7 @@ export type { AttachmentContent } from "./types/AttachmentContent";
 export type { AuditEntry } from "./types/AuditEntry";
 export type { AuditReport } from "./types/AuditReport";
 export type { BackupFile } from "./types/BackupFile";
+export type { BackupPick } from "./types/BackupPick";
 export type { Category } from "./types/Category";
 export type { CommandError } from "./types/CommandError";
 export type { Consent } from "./types/Consent";
