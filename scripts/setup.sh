@@ -40,9 +40,10 @@ ensure_rust() {
 
 # What the desktop app (Tauri 2 on WebKitGTK) needs to build, and Node for its UI.
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev)
-# What its tests need: a virtual display, WebKit's WebDriver, Chromium for Playwright, and
-# xdotool to answer the native file dialog as a person would.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium xdotool)
+# What its tests need: a virtual display, WebKit's WebDriver, Chromium for Playwright,
+# xdotool to answer the native file dialog as a person would, and a D-Bus session bus
+# with its monitor to see the notifications the app sends.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium xdotool dbus)
 
 ensure_node() {
   local major=0

@@ -15,9 +15,10 @@ cargo fmt --all --check
 log "running the UI unit tests (Vitest)"
 (cd ui && npm test --silent)
 
-# Under a virtual display: the desktop test runs the real app through WebDriver.
+# Under a virtual display and a private D-Bus session: the desktop test runs the real
+# app through WebDriver and watches its desktop notifications on the bus.
 log "running the Rust test suites (the desktop app's under Xvfb)"
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked
+dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked
 
 log "running the browser tests (Playwright, Debian's Chromium)"
 (cd ui && npx playwright test)

@@ -3,7 +3,9 @@
 //! (the test command runs the suite under Xvfb). It creates a vault, adds a product and
 //! sees it listed (a screenshot is written to `target/screenshots/desktop-products.png`),
 //! then walks the loop with a real `parley-vendor` on a loopback port: add the vendor by
-//! URL, proffer a consent it agrees to, send feedback, receive the vendor's reply.
+//! URL, proffer a consent it agrees to, send feedback, receive the vendor's reply and
+//! its desktop notification (seen on a private D-Bus session bus, which the test
+//! command provides), and export a backup to a file picked in the native dialog.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -33,6 +35,55 @@ fn tauri_driver() -> PathBuf {
         "tauri-driver is missing: scripts/test.sh installs it (cargo install tauri-driver)"
     );
     installed
+}
+
+/// Watches the session bus for desktop notifications (`Notify` calls to the
+/// notification service), whether or not a notification server runs: the app's side of
+/// that boundary is what is under test.
+struct Notifications {
+    _monitor: Driver,
+    seen: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Notifications {
+    fn watch() -> Self {
+        use std::io::BufRead;
+        assert!(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            "the desktop test needs a D-Bus session bus: run it under dbus-run-session (scripts/test.sh does)"
+        );
+        let mut child = Command::new("dbus-monitor")
+            .args([
+                "--session",
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-monitor");
+        let out = child.stdout.take().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&line);
+            }
+        });
+        Self { _monitor: Driver(child), seen }
+    }
+
+    /// Waits (at most 15 s) for a notification whose text contains `wanted`.
+    fn wait_for(&self, wanted: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.seen.lock().unwrap().contains(wanted) {
+            assert!(
+                Instant::now() < deadline,
+                "no notification with {wanted:?}; the bus saw: {:?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -141,6 +192,7 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
         std::env::var_os("DISPLAY").is_some(),
         "the desktop test needs an X display: run it under xvfb-run (scripts/test.sh does)"
     );
+    let notifications = Notifications::watch();
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault");
     let (port, native) = (free_port(), free_port());
@@ -230,6 +282,7 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.click("[data-testid=nav-vendors]").await;
     s.click("[data-testid=vendor-list] button").await;
     s.wait_text("[data-testid=vendor-detail]", "Thank you, we read every message").await;
+    notifications.wait_for("New offers and replies");
 
     // A backup to a file chosen in the system's own save dialog, typed into as a
     // person would (xdotool), then written with progress: encrypted, no plain text.
