@@ -388,7 +388,7 @@ impl Vault {
         let vendor = self.vendors().get(&offer.vendor_id).await?;
         let ctx = self.contact(&vendor).await?;
         let body = Body::OfferAcceptance(OfferAcceptance { offer: parse_id(&offer.id)? });
-        let consent = original.consent_id.as_deref().map(|c| parse_consent(c)).transpose()?;
+        let consent = original.consent_id.as_deref().map(parse_consent).transpose()?;
         let mut draft = Self::draft(ctx, body, consent, "intent", &intent.id);
         draft.message.thread = Some(parse_id(&intent_message)?);
         draft.message.in_reply_to = Some(parse_id(&offer.id)?);
@@ -426,7 +426,7 @@ impl Vault {
             let vendor = self.vendors().get(&item.vendor_id).await?;
             let ctx = self.contact(&vendor).await?;
             let body = Body::IntentWithdrawal(IntentWithdrawal { intent: parse_id(&item.id)? });
-            let consent = item.consent_id.as_deref().map(|c| parse_consent(c)).transpose()?;
+            let consent = item.consent_id.as_deref().map(parse_consent).transpose()?;
             let mut draft = Self::draft(ctx, body, consent, "intent", &intent.id);
             draft.message.thread = Some(parse_id(&item.id)?);
             drafts.push(draft);

@@ -568,7 +568,7 @@ impl ConsentArgs {
                 .agreement
                 .map(|a| a.parse::<AgreementId>())
                 .transpose()
-                .map_err(|e| Failure::refused(e))?,
+                .map_err(Failure::refused)?,
             purpose: self
                 .purpose
                 .map(|p| parse_word::<Purpose>("purpose", &p, "service, quote, improvement"))

@@ -205,9 +205,6 @@ macro_rules! state_enum {
 pub(crate) use state_enum;
 
 /// Reads a stored state; a value no version of Parley writes means a damaged row.
-pub(crate) fn stored_state<T: std::str::FromStr>(s: String) -> T
-where
-    T: Default,
-{
+pub(crate) fn stored_state<T: std::str::FromStr + Default>(s: String) -> T {
     s.parse().unwrap_or_default()
 }
