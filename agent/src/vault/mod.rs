@@ -141,6 +141,12 @@ impl Vault {
     }
 
     async fn connect_with(dir: &Path, key: DataKey, create: bool, encrypted: bool) -> Result<Self> {
+        // SQLCipher encrypts with OpenSSL, which by default frees its global state in an
+        // `atexit` handler. sqlx's connection threads may still be ending (and running
+        // OpenSSL's per-thread cleanup) when the process exits, and the two together
+        // corrupt the heap. Initialising OpenSSL first, as `openssl-sys` does it (with
+        // OPENSSL_INIT_NO_ATEXIT), leaves that state for the process's end to reclaim.
+        openssl_sys::init();
         let path = dir.join(DB_FILE);
         let mut options = SqliteConnectOptions::from_str("sqlite://")?.filename(&path);
         if encrypted {
