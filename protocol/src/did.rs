@@ -82,7 +82,10 @@ impl FromStr for Did {
     fn from_str(s: &str) -> Result<Self, DidError> {
         let multibase = s.strip_prefix(PREFIX).ok_or_else(|| DidError::NotDidKey(s.to_owned()))?;
         let key: PublicKey = multibase.parse()?;
-        Ok(Self::from_public_key(&key))
+        // The string is kept as given: base58btc has one spelling per byte string, and a
+        // Multikey never starts with a zero byte (which base58 could also spell `1…`), so
+        // the string is already the canonical `did:key` and need not be re-encoded.
+        Ok(Self(s.to_owned(), key))
     }
 }
 

@@ -327,10 +327,12 @@ impl Message {
     /// Signs the message with `key`, which must be the key of `from`.
     pub fn sign(self, key: &SecretKey) -> Result<Verified<Message>, SignError> {
         self.validate()?;
-        let signer = Did::from_public_key(&key.to_public());
-        if signer != self.from {
-            return Err(SignError::WrongKey { from: self.from.to_string(), key: signer.to_string() });
+        let public = key.to_public();
+        if public != self.from.public_key() {
+            let key = Did::from_public_key(&public).to_string();
+            return Err(SignError::WrongKey { from: self.from.to_string(), key });
         }
+        let signer = self.from.clone();
         let options = ProofOptions::for_did(&signer, self.created.get());
         let document =
             add_proof(&self.to_value(), key, &options).map_err(|e| SignError::Proof(e.to_string()))?;

@@ -231,13 +231,14 @@ pub fn verify_value(document: Value, policy: &VerifyPolicy) -> Result<Verified<M
         return Err(VerifyError::NotYetValid(message.created.to_string()));
     }
     let proof = verify_proof(&document, None)?;
-    let signer = Did::from_public_key(&proof.public_key);
-    if signer != message.from {
+    if proof.public_key != message.from.public_key() {
         return Err(VerifyError::BadProof(format!(
-            "signed by {signer}, but the message is from {}",
+            "signed by {}, but the message is from {}",
+            Did::from_public_key(&proof.public_key),
             message.from
         )));
     }
+    let signer = message.from.clone();
     if proof.proof_purpose != ASSERTION_METHOD {
         return Err(VerifyError::BadProof(format!(
             "proofPurpose is {:?}, expected assertionMethod",

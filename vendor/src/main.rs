@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 use parley_protocol::{AgreementId, MessageType, Money};
 use parley_vendor::{config::BASELINE_AGREEMENTS, console, Store, Vendor};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Parley vendor endpoint: receive signed, consented messages; answer; forget on request.
 #[derive(Parser)]
 #[command(name = "parley-vendor", version, about)]

@@ -132,6 +132,9 @@ impl Store {
                     // Acknowledged means durable: a receipt is sent after an fsync'd commit.
                     conn.execute("PRAGMA synchronous = FULL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    // Statement journals (a batch's multi-row inserts need one) in memory
+                    // rather than in temporary files: they never outlive the statement.
+                    conn.execute("PRAGMA temp_store = MEMORY").await?;
                     Ok(())
                 })
             }),
