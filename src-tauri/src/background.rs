@@ -5,8 +5,6 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use parley_agent::records::products::WarrantyStatus;
-use parley_agent::records::Page;
 use parley_agent::sync::{SyncOptions, SyncReport};
 use tauri::Manager;
 use tauri_plugin_notification::NotificationExt;
@@ -15,7 +13,7 @@ use crate::error::CommandError;
 use crate::state::{AppState, Settings};
 
 /// How often the background loop looks at the clock.
-const TICK: Duration = Duration::from_secs(15);
+const TICK: Duration = Duration::from_secs(5);
 
 /// One sync: deliver what is due (all of it with `now`), pull inboxes, update the
 /// status the UI shows, notify what arrived.
@@ -54,10 +52,9 @@ fn notify(s: &AppState, title: &str, body: &str) {
 async fn warranties(s: &AppState, told: &mut HashSet<String>) -> Result<(), CommandError> {
     let vault = s.vault()?;
     let today = parley_protocol::Timestamp::now().to_string()[..10].to_owned();
-    for p in vault.products().list(Page::first(0)).await? {
-        let w = p.warranty(&today);
-        if w.status == WarrantyStatus::EndingSoon && told.insert(p.id.clone()) {
-            let days = w.days_left.unwrap_or(0);
+    for p in vault.products().warranties_ending(&today).await? {
+        if told.insert(p.id.clone()) {
+            let days = p.warranty(&today).days_left.unwrap_or(0);
             notify(s, "Warranty ending soon", &format!("{}: {days} day(s) left", p.name));
         }
     }
@@ -97,8 +94,10 @@ pub fn start(app: &tauri::AppHandle) {
             if sync_due(&settings, last_sync.map(|t| t.elapsed())) {
                 last_sync = Some(Instant::now());
                 let _ = sync(&s, false).await;
-                let _ = warranties(&s, &mut told).await;
             }
+            // An indexed query, cheap enough for every tick: a product added or edited
+            // with a warranty ending soon is told about within one tick.
+            let _ = warranties(&s, &mut told).await;
         }
     });
 }

@@ -146,6 +146,21 @@ impl Session {
         }
     }
 
+    /// Sets an input's value as the browser does when a person picks it (a date input
+    /// takes no typed keys through WebDriver), then tells the page it changed.
+    async fn set_value(&self, css: &str, value: &str) {
+        self.find(css).await;
+        let script = "const i = document.querySelector(arguments[0]); i.value = arguments[1]; \
+                      i.dispatchEvent(new Event('input', { bubbles: true })); \
+                      i.dispatchEvent(new Event('change', { bubbles: true }));";
+        self.send(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": [css, value]})),
+        )
+        .await;
+    }
+
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.send(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
@@ -297,6 +312,17 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     let written = std::fs::read(&backup).expect("the backup is where the dialog said");
     assert!(written.len() > 1024, "a whole backup: {} bytes", written.len());
     assert!(!written.windows(9).any(|w| w == b"Kettle K2"), "no plaintext in the backup");
+
+    // A warranty ending within 30 days is told on the desktop within a background tick.
+    let in_ten_days =
+        parley_protocol::time::OffsetDateTime::now_utc().date() + Duration::from_secs(10 * 86400);
+    s.click("[data-testid=nav-products]").await;
+    s.click("[data-testid=add-product]").await;
+    s.type_into("[data-testid=product-name]", "Toaster T1").await;
+    s.set_value("[data-testid=product-warranty]", &in_ten_days.to_string()).await;
+    s.click("[data-testid=save-product]").await;
+    s.wait_text("[data-testid=product-list]", "Toaster T1").await;
+    notifications.wait_for("Toaster T1: 10 day(s) left");
     s.send(reqwest::Method::DELETE, "", None).await;
 }
 

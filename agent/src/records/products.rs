@@ -204,6 +204,21 @@ impl Products<'_> {
         Ok(rows.iter().map(from_row).collect())
     }
 
+    /// Products whose warranty ends from `today` (`YYYY-MM-DD`) to [`WARRANTY_SOON_DAYS`]
+    /// days after it, soonest first: what the app reminds the person of.
+    pub async fn warranties_ending(&self, today: &str) -> Result<Vec<Product>> {
+        crate::records::check_date("today", &Some(today.to_owned()))?;
+        let rows = sqlx::query(
+            "SELECT * FROM products WHERE warranty_until BETWEEN ?1 AND date(?1, ?2)
+             ORDER BY warranty_until, id",
+        )
+        .bind(today)
+        .bind(format!("+{WARRANTY_SOON_DAYS} days"))
+        .fetch_all(self.0.pool())
+        .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
     /// How many products there are.
     pub async fn count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(self.0.pool()).await?)

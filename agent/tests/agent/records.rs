@@ -58,6 +58,29 @@ async fn products_round_trip_and_edit() {
 }
 
 #[tokio::test]
+async fn warranties_ending_within_30_days_soonest_first() {
+    let (_d, vault) = new_vault().await;
+    for (name, until) in [
+        ("ended yesterday", Some("2026-11-22")),
+        ("ends in 30 days", Some("2026-12-23")),
+        ("ends today", Some("2026-11-23")),
+        ("ends in 31 days", Some("2026-12-24")),
+        ("no warranty date", None),
+    ] {
+        let fields = ProductFields {
+            name: Some(name.into()),
+            warranty_until: until.map(Into::into),
+            ..Default::default()
+        };
+        vault.products().add(fields).await.unwrap();
+    }
+    let ending = vault.products().warranties_ending("2026-11-23").await.unwrap();
+    let names: Vec<_> = ending.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["ends today", "ends in 30 days"]);
+    assert_eq!(field_of(vault.products().warranties_ending("23/11/2026").await.unwrap_err()), "today");
+}
+
+#[tokio::test]
 async fn product_pages_follow_their_cursor_without_gaps_or_repeats() {
     let (_d, vault) = new_vault().await;
     for i in 0..7 {
