@@ -7,6 +7,15 @@ const shot = async (page: import("@playwright/test").Page, name: string) => {
   if (shots) await page.screenshot({ path: `../docs/screenshots/${name}.png` });
 };
 
+// The app on the fake backend, past vault creation.
+const openWithNewVault = async (page: import("@playwright/test").Page) => {
+  await page.addInitScript(installFakeBackend);
+  await page.goto("/");
+  await page.getByTestId("passphrase").fill("correct horse battery staple");
+  await page.getByTestId("passphrase-again").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create vault" }).click();
+};
+
 test("create a vault, add a product, send feedback, see it in the activity", async ({ page }) => {
   await page.addInitScript(installFakeBackend);
   await page.goto("/");
@@ -53,11 +62,7 @@ test("create a vault, add a product, send feedback, see it in the activity", asy
 });
 
 test("cast an intent to two vendors, compare the offers side by side, accept one", async ({ page }) => {
-  await page.addInitScript(installFakeBackend);
-  await page.goto("/");
-  await page.getByTestId("passphrase").fill("correct horse battery staple");
-  await page.getByTestId("passphrase-again").fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Create vault" }).click();
+  await openWithNewVault(page);
 
   await page.getByTestId("nav-intents").click();
   await page.getByLabel("What you want").fill("Espresso machine, dual boiler");
@@ -87,11 +92,7 @@ test("cast an intent to two vendors, compare the offers side by side, accept one
 });
 
 test("export a backup to a file chosen in the file dialog", async ({ page }) => {
-  await page.addInitScript(installFakeBackend);
-  await page.goto("/");
-  await page.getByTestId("passphrase").fill("correct horse battery staple");
-  await page.getByTestId("passphrase-again").fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Create vault" }).click();
+  await openWithNewVault(page);
   await page.getByTestId("nav-settings").click();
 
   // Cancelling the dialog leaves the field as it was; choosing a file fills it in.
