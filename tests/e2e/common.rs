@@ -228,20 +228,15 @@ impl Person {
         self.ok(&["vendor", "add", "--url", &v.url]).trim().to_owned()
     }
 
+    /// Proffers a consent (30 days' retention) and returns it as JSON, whatever the
+    /// vendor answered.
+    pub fn proffer(&self, vendor: &str, purpose: &str, categories: &str) -> Value {
+        self.json(&grant_args(vendor, purpose, categories))
+    }
+
     /// Grants a consent, which the vendor must agree to; returns its id.
     pub fn grant(&self, vendor: &str, purpose: &str, categories: &str) -> String {
-        let c = self.json(&[
-            "consent",
-            "grant",
-            "--vendor",
-            vendor,
-            "--purpose",
-            purpose,
-            "--categories",
-            categories,
-            "--retention-days",
-            "30",
-        ]);
+        let c = self.proffer(vendor, purpose, categories);
         assert_eq!(c["state"], "agreed", "the vendor agrees to a roster agreement it accepts: {c}");
         c["id"].as_str().expect("consent id").to_owned()
     }
@@ -256,6 +251,22 @@ impl Person {
 }
 
 /// The value of `document[field]` as a string, for the vendor's message listings.
+/// `parley consent grant` with 30 days' retention.
+fn grant_args<'a>(vendor: &'a str, purpose: &'a str, categories: &'a str) -> [&'a str; 10] {
+    [
+        "consent",
+        "grant",
+        "--vendor",
+        vendor,
+        "--purpose",
+        purpose,
+        "--categories",
+        categories,
+        "--retention-days",
+        "30",
+    ]
+}
+
 pub fn doc<'a>(m: &'a Value, pointer: &str) -> &'a str {
     m["document"].pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }

@@ -44,18 +44,7 @@ fn vendor_offers_an_alternative_the_person_can_take() {
     let acme = Vendor::start("Acme", "SD-BASE-DP");
     let me = Person::new();
     me.add_vendor(&acme);
-    let out = me.json(&[
-        "consent",
-        "grant",
-        "--vendor",
-        "Acme",
-        "--purpose",
-        "service",
-        "--categories",
-        "support",
-        "--retention-days",
-        "30",
-    ]);
+    let out = me.proffer("Acme", "service", "support");
     assert_eq!(out["state"], "alternative", "{out}");
     assert_eq!(out["alternative"], "SD-BASE-DP");
     let taken = me.json(&["consent", "accept-alternative", out["id"].as_str().unwrap()]);
@@ -70,18 +59,7 @@ fn revoking_a_consent_that_never_left_cancels_it_without_telling_the_vendor() {
     let me = Person::new();
     me.add_vendor(&acme);
     acme.stop();
-    let out = me.json(&[
-        "consent",
-        "grant",
-        "--vendor",
-        "Acme",
-        "--purpose",
-        "improvement",
-        "--categories",
-        "feedback",
-        "--retention-days",
-        "30",
-    ]);
+    let out = me.proffer("Acme", "improvement", "feedback");
     assert_eq!(out["state"], "proffered", "queued while the vendor is down: {out}");
     let revoked = me.json(&["consent", "revoke", out["id"].as_str().unwrap()]);
     assert_eq!(revoked["state"], "revoked");
