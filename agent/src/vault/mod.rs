@@ -97,10 +97,9 @@ impl Vault {
     }
 
     /// Closes every connection, checkpointing the write-ahead log, and returns once
-    /// they are closed. Every open vault must be closed before the process exits: a
-    /// pool that is only dropped closes its SQLCipher connections on sqlx's worker
-    /// threads while `exit` is already tearing down OpenSSL, which now and then
-    /// corrupts the heap and aborts a command that had succeeded.
+    /// they are closed. Close a vault rather than drop it: a dropped pool finishes
+    /// closing on sqlx's worker threads whenever they get to it — after the process
+    /// has exited, or after an import has replaced the files under it.
     pub async fn close(self) {
         self.pool.close().await;
     }

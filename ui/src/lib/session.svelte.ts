@@ -60,3 +60,12 @@ export async function listenToRust(): Promise<void> {
     if (s.state !== "syncing") session.syncs += 1;
   });
 }
+
+/** Loads a screen now, and again after each sync (replies and offers may have arrived).
+ *  Call it while the component initialises: the effect lives as long as the screen. */
+export function loadNowAndAfterEachSync(load: () => Promise<void>): void {
+  $effect(() => {
+    void session.syncs;
+    void load();
+  });
+}
