@@ -73,12 +73,9 @@ impl<T> std::ops::Deref for Verified<T> {
 
 /// `sha256:` followed by the lowercase hex SHA-256 of `bytes`.
 pub fn digest_of(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
     let mut out = String::with_capacity(71);
     out.push_str("sha256:");
-    for b in hash {
-        out.push_str(&format!("{b:02x}"));
-    }
+    out.push_str(&hex::encode(Sha256::digest(bytes)));
     out
 }
 

@@ -51,9 +51,9 @@ impl Endpoint {
         })
     }
 
-    /// The signed receipt for `m`.
-    fn receipt(&self, m: &Verified<Message>) -> Result<Verified<Message>, Problem> {
-        let body = Receipt { message: m.id, digest: m.digest(), status: ReceiptStatus::Accepted };
+    /// The signed receipt for `m`, whose digest is `digest`.
+    fn receipt(&self, m: &Verified<Message>, digest: &str) -> Result<Verified<Message>, Problem> {
+        let body = Receipt { message: m.id, digest: digest.to_owned(), status: ReceiptStatus::Accepted };
         self.sign(self.answer_to(m, Body::Receipt(body)))
     }
 
@@ -71,6 +71,7 @@ impl Endpoint {
         let policy = VerifyPolicy::for_vendor(self.did().clone(), OffsetDateTime::now_utc());
         let m = verify(raw, &policy)?;
         let message = new_message(&m);
+        let digest = &message.digest.clone();
         let job = match &m.body {
             Body::InboxQuery(_) => {
                 return Err(Problem::new(ProblemKind::UnknownType, "send InboxQuery to /parley/v1/inbox"));
@@ -91,7 +92,7 @@ impl Endpoint {
                 };
                 let body = ConsentAgreement { grant: m.id.into(), decision, agreement, reason };
                 let answer = self.sign(self.answer_to(&m, Body::ConsentAgreement(body)))?;
-                let response = response(&self.receipt(&m)?, Some(&answer));
+                let response = response(&self.receipt(&m, digest)?, Some(&answer));
                 let state = match decision {
                     parley_protocol::Decision::Accepted => "agreed",
                     parley_protocol::Decision::Alternative => "alternative",
@@ -107,7 +108,7 @@ impl Endpoint {
                 Job::Grant { message, response, consent }
             }
             Body::ConsentRevocation(_) => {
-                let receipt = self.receipt(&m)?;
+                let receipt = self.receipt(&m, digest)?;
                 let template =
                     self.answer_to(&m, Body::Reply(parley_protocol::Reply { text: String::new() }));
                 let key = self.key.clone();
@@ -134,7 +135,7 @@ impl Endpoint {
                     categories: m.categories(),
                     purposes: m.message_type().purposes(),
                 };
-                Job::Accept { message, response: response(&self.receipt(&m)?, None), need }
+                Job::Accept { message, response: response(&self.receipt(&m, digest)?, None), need }
             }
         };
         match self.writer.submit(job).await? {
@@ -187,11 +188,12 @@ fn new_message(m: &Verified<Message>) -> NewMessage {
     }
 }
 
-/// The body of a successful POST: the signed receipt and, for consents, the answer.
+/// The body of a successful POST: the signed receipt and, for consents, the answer,
+/// each in the canonical form it was signed in (built as text: this runs once per
+/// message received, and the documents are already serialised).
 fn response(receipt: &Verified<Message>, answer: Option<&Verified<Message>>) -> String {
-    let mut out = json!({ "receipt": receipt.document() });
-    if let Some(a) = answer {
-        out["answer"] = a.document().clone();
+    match answer {
+        None => format!(r#"{{"receipt":{}}}"#, receipt.canonical()),
+        Some(a) => format!(r#"{{"answer":{},"receipt":{}}}"#, a.canonical(), receipt.canonical()),
     }
-    out.to_string()
 }

@@ -52,7 +52,40 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The writer's own connection (a pool of one, so it reconnects after a failure).
+    writes: AnyPool,
     backend: Backend,
+}
+
+/// What a pool is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Shared,
+    Writer,
+}
+
+fn pool_options(backend: Backend, role: Role) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().max_connections(match (backend, role) {
+        (_, Role::Writer) => 1,
+        // One writer at a time in SQLite anyway; readers share the rest.
+        (Backend::Sqlite, Role::Shared) => 3,
+        (Backend::Postgres, Role::Shared) => 8,
+    });
+    match backend {
+        Backend::Sqlite => options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                // Acknowledged means durable: a receipt is sent after an fsync'd commit.
+                conn.execute("PRAGMA synchronous = FULL").await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                // Statement journals (a batch's multi-row inserts need one) in memory
+                // rather than in temporary files: they never outlive the statement.
+                conn.execute("PRAGMA temp_store = MEMORY").await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => options,
+    }
 }
 
 /// A message as received, for the operator.
@@ -120,32 +153,23 @@ impl Store {
         } else {
             return Err(Error::Config(format!("database URL {url:?} is neither sqlite:// nor postgres://")));
         };
-        let options = AnyPoolOptions::new().max_connections(match backend {
-            // One writer at a time in SQLite anyway; readers share the rest.
-            Backend::Sqlite => 4,
-            Backend::Postgres => 8,
-        });
-        let options = match backend {
-            Backend::Sqlite => options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    // Acknowledged means durable: a receipt is sent after an fsync'd commit.
-                    conn.execute("PRAGMA synchronous = FULL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    // Statement journals (a batch's multi-row inserts need one) in memory
-                    // rather than in temporary files: they never outlive the statement.
-                    conn.execute("PRAGMA temp_store = MEMORY").await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => options,
-        };
-        let pool = options.connect(url).await?;
+        // Reads and the operator's writes share a pool; the group-commit writer has a
+        // connection of its own. On SQLite that matters: a connection that sees another
+        // one's commit throws its page cache away, so a writer taking turns with pool
+        // connections re-read its index pages from the file on every batch.
+        let pool = pool_options(backend, Role::Shared).connect(url).await?;
         match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Self { pool, backend })
+        let writes = match pool_options(backend, Role::Writer).connect(url).await {
+            Ok(writes) => writes,
+            Err(e) => {
+                pool.close().await;
+                return Err(e.into());
+            }
+        };
+        Ok(Self { pool, writes, backend })
     }
 
     /// Which database this is.
@@ -153,12 +177,14 @@ impl Store {
         self.backend
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// The group-commit writer's connection.
+    pub(crate) fn writes(&self) -> &AnyPool {
+        &self.writes
     }
 
-    /// Closes the pool.
+    /// Closes both pools.
     pub async fn close(&self) {
+        self.writes.close().await;
         self.pool.close().await;
     }
 

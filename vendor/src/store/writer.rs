@@ -166,7 +166,7 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) {
 /// (the common case under load) are handled set-wise: one lookup of their ids, one of
 /// their consents, multi-row inserts; grants and revocations go one by one.
 async fn process(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.writes().begin().await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut i = 0;
     while i < jobs.len() {
