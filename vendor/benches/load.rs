@@ -195,7 +195,8 @@ fn one_core_receipt_rate(messages: &[Vec<u8>], vendor: &Did) -> f64 {
         messages[..n].iter().map(|m| parley_protocol::verify(m, &policy).expect("verifies")).collect();
     let start = Instant::now();
     for m in &verified {
-        let body = Body::Receipt(Receipt { message: m.id, digest: m.digest(), status: ReceiptStatus::Accepted });
+        let body =
+            Body::Receipt(Receipt { message: m.id, digest: m.digest(), status: ReceiptStatus::Accepted });
         let mut receipt = Message::new(signer.clone(), m.from.clone(), body);
         receipt.in_reply_to = Some(m.id);
         receipt.thread = Some(m.id);
