@@ -21,7 +21,7 @@ async fn concurrent_messages_are_all_committed_once(db: Db) {
     let messages: Vec<_> =
         (0..200).map(|i| people[i % 8].support(consents[i % 8], &format!("request {i}"))).collect();
     let mut tasks = Vec::new();
-    for m in messages.iter().cloned() {
+    for m in messages {
         let v = v.clone();
         // Every message twice at once: group commit must store it once, answer both.
         tasks.push(tokio::spawn(async move { (v.post(&m).await, v.post(&m).await) }));
