@@ -71,7 +71,7 @@ impl Endpoint {
         let policy = VerifyPolicy::for_vendor(self.did().clone(), OffsetDateTime::now_utc());
         let m = verify(raw, &policy)?;
         let message = new_message(&m);
-        let digest = &message.digest.clone();
+        let digest = message.digest.clone();
         let job = match &m.body {
             Body::InboxQuery(_) => {
                 return Err(Problem::new(ProblemKind::UnknownType, "send InboxQuery to /parley/v1/inbox"));
@@ -92,7 +92,7 @@ impl Endpoint {
                 };
                 let body = ConsentAgreement { grant: m.id.into(), decision, agreement, reason };
                 let answer = self.sign(self.answer_to(&m, Body::ConsentAgreement(body)))?;
-                let response = response(&self.receipt(&m, digest)?, Some(&answer));
+                let response = response(&self.receipt(&m, &digest)?, Some(&answer));
                 let state = match decision {
                     parley_protocol::Decision::Accepted => "agreed",
                     parley_protocol::Decision::Alternative => "alternative",
@@ -108,7 +108,7 @@ impl Endpoint {
                 Job::Grant { message, response, consent }
             }
             Body::ConsentRevocation(_) => {
-                let receipt = self.receipt(&m, digest)?;
+                let receipt = self.receipt(&m, &digest)?;
                 let template =
                     self.answer_to(&m, Body::Reply(parley_protocol::Reply { text: String::new() }));
                 let key = self.key.clone();
@@ -135,7 +135,7 @@ impl Endpoint {
                     categories: m.categories(),
                     purposes: m.message_type().purposes(),
                 };
-                Job::Accept { message, response: response(&self.receipt(&m, digest)?, None), need }
+                Job::Accept { message, response: response(&self.receipt(&m, &digest)?, None), need }
             }
         };
         match self.writer.submit(job).await? {

@@ -67,7 +67,7 @@ enum Role {
 fn pool_options(backend: Backend, role: Role) -> AnyPoolOptions {
     let options = AnyPoolOptions::new().max_connections(match (backend, role) {
         (_, Role::Writer) => 1,
-        // One writer at a time in SQLite anyway; readers share the rest.
+        // Reads and the operator's own writes (offers, replies); the writer is apart.
         (Backend::Sqlite, Role::Shared) => 3,
         (Backend::Postgres, Role::Shared) => 8,
     });
