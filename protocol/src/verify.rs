@@ -73,10 +73,7 @@ impl<T> std::ops::Deref for Verified<T> {
 
 /// `sha256:` followed by the lowercase hex SHA-256 of `bytes`.
 pub fn digest_of(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(71);
-    out.push_str("sha256:");
-    out.push_str(&hex::encode(Sha256::digest(bytes)));
-    out
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// What a receiver expects of a message besides a valid proof.

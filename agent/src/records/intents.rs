@@ -117,7 +117,7 @@ fn from_row(r: &SqliteRow) -> Intent {
 fn validate(i: &Intent) -> Result<()> {
     check_text("what", &i.what, MAX_TEXT)?;
     check_money("budget", &i.budget)?;
-    check_date("by", &i.by)?;
+    check_date("by", i.by.as_deref())?;
     check_list("constraint", &i.constraints)
 }
 

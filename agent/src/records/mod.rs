@@ -50,7 +50,7 @@ pub(crate) fn check_opt_text(field: &str, value: &Option<String>, max: usize) ->
     value.as_deref().map_or(Ok(()), |v| check_text(field, v, max))
 }
 
-pub(crate) fn check_date(field: &str, value: &Option<String>) -> Result<()> {
+pub(crate) fn check_date(field: &str, value: Option<&str>) -> Result<()> {
     if let Some(v) = value {
         parley_protocol::validate_date(field, v).map_err(|e| Error::invalid(field, e.reason))?;
     }

@@ -120,9 +120,9 @@ fn validate(p: &Product) -> Result<()> {
     check_opt_text("vendor", &p.vendor, MAX_SHORT)?;
     check_opt_text("model", &p.model, MAX_SHORT)?;
     check_opt_text("serial", &p.serial, MAX_SHORT)?;
-    check_date("purchased", &p.purchased)?;
+    check_date("purchased", p.purchased.as_deref())?;
     check_money("price", &p.price)?;
-    check_date("warranty-until", &p.warranty_until)?;
+    check_date("warranty-until", p.warranty_until.as_deref())?;
     check_opt_text("notes", &p.notes, MAX_TEXT)
 }
 
@@ -207,7 +207,7 @@ impl Products<'_> {
     /// Products whose warranty ends from `today` (`YYYY-MM-DD`) to [`WARRANTY_SOON_DAYS`]
     /// days after it, soonest first: what the app reminds the person of.
     pub async fn warranties_ending(&self, today: &str) -> Result<Vec<Product>> {
-        crate::records::check_date("today", &Some(today.to_owned()))?;
+        crate::records::check_date("today", Some(today))?;
         let rows = sqlx::query(
             "SELECT * FROM products WHERE warranty_until BETWEEN ?1 AND date(?1, ?2)
              ORDER BY warranty_until, id",
