@@ -61,6 +61,13 @@ build_ui() {
   (cd ui && npm install --no-save --no-audit --no-fund --loglevel=error && npm run build --silent)
 }
 
+# The reference Data Integrity stack (Digital Bazaar's, on Node) that the interop
+# end-to-end tests sign and verify with.
+install_interop() {
+  log "installing the reference Data Integrity library for the interop tests"
+  (cd interop && npm install --no-save --no-audit --no-fund --loglevel=error)
+}
+
 setup_desktop() {
   if command -v apt-get >/dev/null 2>&1; then
     apt_install --with-recommends "${DESKTOP_PACKAGES[@]}"

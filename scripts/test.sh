@@ -7,6 +7,7 @@ source scripts/setup.sh
 source scripts/postgres.sh
 setup_test_tools
 build_ui
+install_interop
 
 log "checking formatting and the UI's types"
 cargo fmt --all --check

@@ -72,10 +72,16 @@ impl Vault {
         // an empty file is an empty database to it.
         std::fs::File::create(&snapshot).map_err(Error::io(&snapshot))?;
         crate::vault::restrict_to_owner(&snapshot)?;
-        // SQLCipher writes the copy encrypted under the same data key.
-        let attach = format!("ATTACH DATABASE ? AS snapshot KEY {}", self.data_key().pragma().as_str());
+        // SQLCipher writes the copy encrypted under the same data key, bound as a
+        // parameter so that no statement text holds it.
+        let key = self.data_key().raw_key_literal();
         let mut conn = self.pool().acquire().await?;
-        sqlx::query(&attach).bind(snapshot.to_string_lossy().as_ref()).execute(&mut *conn).await?;
+        sqlx::query("ATTACH DATABASE ? AS snapshot KEY ?")
+            .bind(snapshot.to_string_lossy().as_ref())
+            .bind(key.as_str())
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?;
         let exported = sqlx::query("SELECT sqlcipher_export('snapshot')").execute(&mut *conn).await;
         sqlx::query("DETACH DATABASE snapshot").execute(&mut *conn).await?;
         drop(conn);
@@ -235,6 +241,7 @@ fn decrypt_backup(
     if header.chunk_size != CHUNK {
         return Err(bad("unsupported chunk size"));
     }
+    header.kdf.check_bounds().map_err(|reason| bad(&reason))?;
     let opening = cipher(&*header.kdf.derive_key(passphrase, &salt)?)?;
 
     let mut out = std::io::BufWriter::new(std::fs::File::create(out_path).map_err(Error::io(out_path))?);

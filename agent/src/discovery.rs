@@ -22,9 +22,23 @@ use crate::vault::Vault;
 pub(crate) async fn fetch(transport: &Transport, url: &str) -> Result<(Verified<VendorDescriptor>, String)> {
     let raw = transport.descriptor(url).await?;
     let bad = |reason: String| Error::BadAnswer { vendor: url.to_owned(), reason };
-    let descriptor = verify_descriptor(&raw).map_err(|e| bad(format!("descriptor: {e}")))?;
-    check_endpoint("endpoints.messages", &descriptor.endpoints.messages).map_err(|e| bad(e.to_string()))?;
-    check_endpoint("endpoints.inbox", &descriptor.endpoints.inbox).map_err(|e| bad(e.to_string()))?;
+    let descriptor = verify_descriptor(&raw, parley_protocol::time::OffsetDateTime::now_utc())
+        .map_err(|e| bad(format!("descriptor: {e}")))?;
+    // The endpoints stay on the origin the person chose: a descriptor must not send
+    // their messages, or their inbox queries, to some other host.
+    let origin = check_endpoint("url", url)?.origin();
+    for (field, endpoint) in [
+        ("endpoints.messages", &descriptor.endpoints.messages),
+        ("endpoints.inbox", &descriptor.endpoints.inbox),
+    ] {
+        let at = check_endpoint(field, endpoint).map_err(|e| bad(e.to_string()))?;
+        if at.origin() != origin {
+            return Err(bad(format!(
+                "{field} {endpoint} is not on {}, where the vendor was found",
+                origin.ascii_serialization()
+            )));
+        }
+    }
     let canonical = descriptor.canonical().to_owned();
     Ok((descriptor, canonical))
 }
@@ -47,6 +61,7 @@ impl Vault {
             did: Some(d.did.to_string()),
             fingerprint: Some(fingerprint(&d.did)),
             presented_did: None,
+            presented_fingerprint: None,
             messages_url: Some(d.endpoints.messages.clone()),
             inbox_url: Some(d.endpoints.inbox.clone()),
             agreements: d.agreements.iter().map(|a| a.as_str().to_owned()).collect(),
@@ -56,15 +71,47 @@ impl Vault {
         self.vendors().insert(&vendor, Some(&canonical)).await
     }
 
-    /// Accepts the key the vendor now presents, after the person checked it with the
-    /// vendor. Fetches the descriptor again, so what is accepted is what the vendor
-    /// serves now; messages still queued are addressed and signed anew for that key.
-    pub async fn accept_new_vendor_key(&self, vendor: &str) -> Result<Vendor> {
+    /// Accepts the new key a vendor presented, after the person checked its fingerprint
+    /// with the vendor. Only the key that was presented — and shown — is trusted:
+    /// `expected`, when given, must name it (its DID or fingerprint), and the vendor must
+    /// still serve exactly that key; if it now serves yet another one, that one is
+    /// recorded as presented and nothing is trusted. Messages still queued are addressed
+    /// and signed anew for the accepted key.
+    pub async fn accept_new_vendor_key(&self, vendor: &str, expected: Option<&str>) -> Result<Vendor> {
         let v = self.vendors().get(vendor).await?;
         let url = v.url.clone().ok_or_else(|| Error::invalid("vendor", format!("{} has no URL", v.name)))?;
-        let (d, canonical) = fetch(&Transport::new()?, &url).await?;
-        if v.did.as_deref() == Some(d.did.as_str()) {
-            return Err(Error::Conflict(format!("{} presents the pinned key: nothing to accept", v.name)));
+        let Some(shown) = v.presented_did.clone() else {
+            return Err(Error::Conflict(format!(
+                "{} has presented no new key: there is nothing to accept",
+                v.name
+            )));
+        };
+        let shown_did: Did = shown.parse().map_err(|e| {
+            Error::Conflict(format!("the key {shown} recorded for {} is unreadable: {e}", v.name))
+        })?;
+        if let Some(expected) = expected.map(str::trim) {
+            if expected != shown && expected != fingerprint(&shown_did) {
+                return Err(Error::invalid(
+                    "key",
+                    format!(
+                        "{expected} is not the key {} presented (fingerprint {})",
+                        v.name,
+                        fingerprint(&shown_did)
+                    ),
+                ));
+            }
+        }
+        let transport = Transport::new()?;
+        let (d, canonical) = fetch(&transport, &url).await?;
+        if d.did != shown_did {
+            if v.did.as_deref() == Some(d.did.as_str()) {
+                return Err(Error::Conflict(format!(
+                    "{} presents its pinned key again: there is nothing to accept",
+                    v.name
+                )));
+            }
+            // Yet another key: record it, so the person is shown it, and trust nothing.
+            return Err(self.key_presented(&v, v.did.as_deref().unwrap_or_default(), d.did.as_str()).await?);
         }
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
@@ -100,26 +147,7 @@ impl Vault {
         let (d, canonical) = fetch(transport, &url).await?;
         let presented = d.did.to_string();
         if let Some(pinned) = vendor.did.as_deref().filter(|p| *p != presented) {
-            if vendor.presented_did.as_deref() != Some(&presented) {
-                let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::query("UPDATE vendors SET presented_did = ?, updated = ? WHERE id = ?")
-                    .bind(&presented)
-                    .bind(now())
-                    .bind(&vendor.id)
-                    .execute(&mut *tx)
-                    .await?;
-                let entry =
-                    Entry::new("vendor.key-changed", format!("{} presented a different key", vendor.name))
-                        .vendor(&vendor.id)
-                        .detail(json!({"pinned": pinned, "presented": presented}));
-                append_in(&mut tx, entry).await?;
-                tx.commit().await?;
-            }
-            return Err(Error::VendorKeyChanged {
-                vendor: vendor.name.clone(),
-                pinned: pinned.to_owned(),
-                presented,
-            });
+            return Err(self.key_presented(vendor, pinned, &presented).await?);
         }
         let first_pin = vendor.did.is_none();
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
@@ -145,6 +173,31 @@ impl Vault {
         let row =
             sqlx::query("SELECT * FROM vendors WHERE id = ?").bind(&vendor.id).fetch_one(self.pool()).await?;
         Ok(from_row(&row))
+    }
+
+    /// Records that `vendor` presents `presented` instead of its pinned key (once per
+    /// key, in the audit log too); returns the error that stops exchanges with it.
+    async fn key_presented(&self, vendor: &Vendor, pinned: &str, presented: &str) -> Result<Error> {
+        if vendor.presented_did.as_deref() != Some(presented) {
+            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query("UPDATE vendors SET presented_did = ?, updated = ? WHERE id = ?")
+                .bind(presented)
+                .bind(now())
+                .bind(&vendor.id)
+                .execute(&mut *tx)
+                .await?;
+            let entry =
+                Entry::new("vendor.key-changed", format!("{} presented a different key", vendor.name))
+                    .vendor(&vendor.id)
+                    .detail(json!({"pinned": pinned, "presented": presented}));
+            append_in(&mut tx, entry).await?;
+            tx.commit().await?;
+        }
+        Ok(Error::VendorKeyChanged {
+            vendor: vendor.name.clone(),
+            pinned: pinned.to_owned(),
+            presented: presented.to_owned(),
+        })
     }
 
     /// The DID the person's pairwise identity with this vendor is derived from: the DID

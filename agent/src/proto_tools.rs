@@ -82,7 +82,12 @@ pub fn sign(
     let verification_method = verification_method
         .map(str::to_owned)
         .unwrap_or_else(|| Did::from_public_key(&key.to_public()).verification_method());
-    let options = ProofOptions { verification_method, created, proof_purpose: ASSERTION_METHOD.to_owned() };
+    let options = ProofOptions {
+        verification_method,
+        created,
+        proof_purpose: ASSERTION_METHOD.to_owned(),
+        expires: None,
+    };
     Ok(proof::add_proof(&document, &key, &options)?)
 }
 
@@ -90,5 +95,7 @@ pub fn sign(
 pub fn verify(input: &[u8], public_key: Option<&str>) -> Result<String, ToolError> {
     let document = jcs::parse(input)?;
     let key = public_key.map(str::parse::<PublicKey>).transpose()?;
-    Ok(proof::verify_proof(&document, key.as_ref())?.verification_method)
+    let proof = proof::verify_proof(&document, key.as_ref())?;
+    proof.check_expiry(OffsetDateTime::now_utc())?;
+    Ok(proof.verification_method)
 }

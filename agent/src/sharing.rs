@@ -58,18 +58,67 @@ struct Draft {
     record_id: String,
 }
 
-/// A statement run in the transaction that queues the messages: a record's new state.
-type Change = (&'static str, Vec<String>);
-
-fn set_state(table: &'static str, id: &str, state: &str) -> Change {
-    let sql = match table {
-        "feedback" => "UPDATE feedback SET state = ?, updated = ? WHERE id = ?",
-        "support_requests" => "UPDATE support_requests SET state = ?, updated = ? WHERE id = ?",
-        "intents" => "UPDATE intents SET state = ?, updated = ? WHERE id = ?",
-        _ => "UPDATE consents SET state = ?, updated = ? WHERE id = ?",
-    };
-    (sql, vec![state.to_owned(), now(), id.to_owned()])
+/// A statement run in the transaction that queues the messages, before they are queued.
+struct Change {
+    sql: String,
+    binds: Vec<String>,
+    expect: Expect,
 }
+
+/// What a [`Change`] must find for the transaction to go on.
+enum Expect {
+    /// Whatever it finds.
+    Any,
+    /// It changes exactly one row; else the conflict, in words.
+    OneRow(String),
+    /// It (a query) finds no row; else the conflict, in words.
+    NoRow(String),
+}
+
+impl Change {
+    fn any(sql: &str, binds: Vec<String>) -> Self {
+        Self { sql: sql.to_owned(), binds, expect: Expect::Any }
+    }
+}
+
+/// A table whose records have a state that sending moves on.
+#[derive(Clone, Copy)]
+enum Stateful {
+    Feedback,
+    Support,
+    Intents,
+    Consents,
+}
+
+impl Stateful {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Feedback => "feedback",
+            Self::Support => "support_requests",
+            Self::Intents => "intents",
+            Self::Consents => "consents",
+        }
+    }
+}
+
+/// A record's move from one of the states `from` to `to`, checked where it is made: two
+/// sends of one draft at once (two windows, a double click) both read "draft", but only
+/// the first transaction finds it still so; the second changes nothing and is refused,
+/// so one draft never leaves as two messages.
+fn set_state(table: Stateful, id: &str, from: &[&str], to: &str) -> Change {
+    let sql = format!(
+        "UPDATE {} SET state = ?, updated = ? WHERE id = ? AND state IN ({})",
+        table.table(),
+        vec!["?"; from.len()].join(", ")
+    );
+    let mut binds = vec![to.to_owned(), now(), id.to_owned()];
+    binds.extend(from.iter().map(|s| (*s).to_owned()));
+    let conflict = format!("{id} is no longer {}: it was changed or sent meanwhile", from.join(" or "));
+    Change { sql, binds, expect: Expect::OneRow(conflict) }
+}
+
+/// Intent states from which it can still be sent, answered or withdrawn.
+const OPEN_INTENT: [&str; 4] = ["draft", "sent", "offers", "expired"];
 
 fn money(m: &Option<Money>) -> Option<parley_protocol::Money> {
     m.as_ref().map(|m| parley_protocol::Money { amount: m.amount.clone(), currency: m.currency.clone() })
@@ -180,15 +229,30 @@ impl Vault {
             });
         }
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        for out in &outgoing {
-            enqueue_in(&mut tx, out).await?;
-        }
-        for (sql, binds) in changes {
-            let mut q = sqlx::query(sql);
-            for b in binds {
+        for change in changes {
+            let mut q = sqlx::query(&change.sql);
+            for b in change.binds {
                 q = q.bind(b);
             }
-            q.execute(&mut *tx).await?;
+            // Returning early drops the transaction: nothing is queued or changed.
+            match change.expect {
+                Expect::Any => {
+                    q.execute(&mut *tx).await?;
+                }
+                Expect::OneRow(conflict) => {
+                    if q.execute(&mut *tx).await?.rows_affected() != 1 {
+                        return Err(Error::Conflict(conflict));
+                    }
+                }
+                Expect::NoRow(conflict) => {
+                    if q.fetch_optional(&mut *tx).await?.is_some() {
+                        return Err(Error::Conflict(conflict));
+                    }
+                }
+            }
+        }
+        for out in &outgoing {
+            enqueue_in(&mut tx, out).await?;
         }
         tx.commit().await?;
         let mut problems = Vec::new();
@@ -262,7 +326,7 @@ impl Vault {
             )));
         }
         let draft = self.compose_feedback(&f.id, vendor).await?;
-        self.queue(vec![draft], vec![set_state("feedback", &f.id, "sent")]).await
+        self.queue(vec![draft], vec![set_state(Stateful::Feedback, &f.id, &["draft"], "sent")]).await
     }
 
     async fn compose_support(&self, id: &str, vendor: Option<&str>) -> Result<Draft> {
@@ -292,7 +356,7 @@ impl Vault {
             return Err(Error::Conflict(format!("support request {} was already sent", s.id)));
         }
         let draft = self.compose_support(&s.id, vendor).await?;
-        self.queue(vec![draft], vec![set_state("support_requests", &s.id, "sent")]).await
+        self.queue(vec![draft], vec![set_state(Stateful::Support, &s.id, &["draft"], "sent")]).await
     }
 
     // ---- intents ---------------------------------------------------------------------
@@ -346,7 +410,21 @@ impl Vault {
         }
         let drafts = self.compose_intent(&intent.id, vendors).await?;
         let state = if intent.state.as_str() == "draft" { "sent" } else { intent.state.as_str() };
-        self.queue(drafts, vec![set_state("intents", &intent.id, state)]).await
+        let mut changes = vec![set_state(Stateful::Intents, &intent.id, &[intent.state.as_str()], state)];
+        // Checked again inside the transaction: two casts at once must not both reach a vendor.
+        for d in &drafts {
+            changes.push(Change {
+                sql: "SELECT 1 FROM outbox WHERE record_kind = 'intent' AND record_id = ? AND vendor_id = ?
+                      AND type = 'Intent'"
+                    .into(),
+                binds: vec![intent.id.clone(), d.ctx.vendor.id.clone()],
+                expect: Expect::NoRow(format!(
+                    "intent {} was already sent to {}",
+                    intent.id, d.ctx.vendor.name
+                )),
+            });
+        }
+        self.queue(drafts, changes).await
     }
 
     /// The offers vendors made for an intent, oldest first.
@@ -393,8 +471,8 @@ impl Vault {
         draft.message.thread = Some(parse_id(&intent_message)?);
         draft.message.in_reply_to = Some(parse_id(&offer.id)?);
         let changes = vec![
-            set_state("intents", &intent.id, "accepted"),
-            ("UPDATE inbox SET state = 'accepted' WHERE id = ?", vec![offer.id.clone()]),
+            set_state(Stateful::Intents, &intent.id, &OPEN_INTENT, "accepted"),
+            Change::any("UPDATE inbox SET state = 'accepted' WHERE id = ?", vec![offer.id.clone()]),
         ];
         self.queue(vec![draft], changes).await
     }
@@ -407,13 +485,13 @@ impl Vault {
             return Err(Error::Conflict(format!("intent {} is already {}", intent.id, intent.state)));
         }
         let mut drafts = Vec::new();
-        let mut changes = vec![set_state("intents", &intent.id, "withdrawn")];
+        let mut changes = vec![set_state(Stateful::Intents, &intent.id, &OPEN_INTENT, "withdrawn")];
         for item in self.outbox_for("intent", &intent.id).await? {
             if item.message_type != "Intent" {
                 continue;
             }
             if item.state.as_str() == "queued" {
-                changes.push((
+                changes.push(Change::any(
                     "UPDATE outbox SET state = 'cancelled', last_error = 'the intent was withdrawn before it left'
                      WHERE id = ? AND state = 'queued'",
                     vec![item.id.clone()],
@@ -475,7 +553,7 @@ impl Vault {
         }
         let vendor = self.vendors().get(&c.vendor_id).await?;
         let draft = Self::grant_draft(self.contact(&vendor).await?, &c)?;
-        self.queue(vec![draft], vec![set_state("consents", &c.id, "proffered")]).await
+        self.queue(vec![draft], vec![set_state(Stateful::Consents, &c.id, &["draft"], "proffered")]).await
     }
 
     /// Takes the alternative agreement a vendor offered: a new consent with it, same
@@ -516,8 +594,8 @@ impl Vault {
             )));
         }
         let changes = vec![
-            set_state("consents", &c.id, "revoked"),
-            (
+            set_state(Stateful::Consents, &c.id, &["agreed", "proffered", "alternative"], "revoked"),
+            Change::any(
                 "UPDATE outbox SET state = 'cancelled', last_error = 'the consent it relied on was revoked before it left'
                  WHERE consent_id = ? AND state = 'queued' AND type <> 'ConsentRevocation'",
                 vec![c.id.clone()],

@@ -3,8 +3,9 @@
 //! For each vendor concerned: fetch its descriptor and check the pinned key (a changed
 //! key stops everything with that vendor), post the due messages oldest first, verify
 //! each receipt against the pinned key and the digest of the exact bytes sent, apply
-//! the vendor's signed answer (a consent agreement or a deletion receipt) in the same
-//! transaction that marks the message delivered, then send a signed `InboxQuery` and
+//! the vendor's signed answer (a consent agreement or a deletion receipt) — only when it
+//! fits the message it answers — in the same transaction that marks the message
+//! delivered, then send a signed `InboxQuery` and
 //! store the verified offers and replies. A vendor that is down, slow or failing keeps
 //! its messages queued with exponential backoff; nothing here loses or duplicates a
 //! message, because ids are idempotent at the vendor and state changes are committed
@@ -12,8 +13,8 @@
 
 use parley_protocol::time::{Duration, OffsetDateTime};
 use parley_protocol::{
-    verify_value, Body, ConsentAgreement, Decision, Did, InboxQuery, Message, MessageType, SecretKey,
-    Timestamp, Verified, VerifyPolicy,
+    verify_value, Body, ConsentAgreement, Decision, Did, InboxQuery, Message, MessageType, Purpose,
+    SecretKey, Timestamp, Verified, VerifyPolicy,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -164,6 +165,13 @@ impl Vault {
                     self.retry_later(&item, &reason, true).await?;
                     return Err(Error::Unreachable { vendor: vendor.name.clone(), reason });
                 }
+                // The person has revoked: that stands whatever the vendor says, and the
+                // revocation is offered again until a deletion receipt comes back.
+                Posted::Refused { kind, detail } if item.message_type == "ConsentRevocation" => {
+                    let e = Error::Refused { vendor: vendor.name.clone(), kind, detail };
+                    self.retry_later(&item, &e.to_string(), true).await?;
+                    report.problems.push(SyncProblem::new(&vendor.name, &e));
+                }
                 Posted::Refused { kind, detail } => {
                     let reason = format!("{kind}: {detail}");
                     report.rejected.push(self.reject(&item, &reason).await?);
@@ -282,6 +290,11 @@ impl Vault {
             }
             None => None,
         };
+        // A grant is delivered only with the vendor's agreement, a revocation only with
+        // its deletion receipt: until they come, the message stays queued and reported.
+        if let (Some(expected), None) = (expected_answer(&item.message_type), &extra) {
+            return Err(ctx.bad(format!("a {} was receipted without its {expected}", item.message_type)));
+        }
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let updated = sqlx::query(
             "UPDATE outbox SET state = 'delivered', receipt = ?, delivered = ?, last_error = NULL
@@ -305,6 +318,10 @@ impl Vault {
             }
             append_in(&mut tx, entry).await?;
             if let Some(a) = &extra {
+                if let Some(reason) = misfit(&mut tx, item, a).await? {
+                    // Dropping the transaction undoes the delivery mark: nothing changes.
+                    return Err(ctx.bad(reason));
+                }
                 apply_answer(&mut tx, item, a).await?;
             }
         }
@@ -449,13 +466,77 @@ async fn set_consent(
     Ok(())
 }
 
-/// Applies a vendor's signed answer to a delivered message.
+/// Why a signed answer does not fit the message it claims to answer, if it does not.
+///
+/// A vendor's signature proves who wrote an answer, not that the answer is the one the
+/// question allows: a hostile vendor could answer a revocation with "agreed" and so turn
+/// the consent back on. An answer is applied only when its type fits the message (an
+/// agreement answers a grant, a deletion receipt a revocation), its body names this
+/// consent, and an acceptance names the agreement the person proffered.
+async fn misfit(
+    conn: &mut SqliteConnection,
+    item: &OutboxItem,
+    answer: &Verified<Message>,
+) -> Result<Option<String>> {
+    let consent_id = item.consent_id.clone().unwrap_or_default();
+    let consent_urn = format!("urn:uuid:{consent_id}");
+    let names_consent = |named: &str| named == consent_urn;
+    Ok(match (&answer.body, item.message_type.as_str()) {
+        (Body::ConsentAgreement(a), "ConsentGrant") => {
+            let row: Option<(String, String, String)> =
+                sqlx::query_as("SELECT state, agreement, purpose FROM consents WHERE id = ?")
+                    .bind(&consent_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let Some((state, proffered, purpose)) = row else {
+                return Ok(Some(format!(
+                    "the agreement answers consent {consent_id}, which is not in the vault"
+                )));
+            };
+            let purpose: Option<Purpose> = serde_json::from_value(Value::String(purpose)).ok();
+            if !names_consent(&a.grant.to_string()) {
+                Some(format!("the agreement names grant {}, not {consent_urn}", a.grant))
+            } else if state != "proffered" {
+                Some(format!("consent {consent_id} is {state}: an agreement cannot change it now"))
+            } else {
+                match (a.decision, a.agreement.map(|x| x.as_str())) {
+                    (Decision::Accepted, Some(agreed)) if agreed != proffered => Some(format!(
+                        "the vendor says it accepted {agreed}, but the person proffered {proffered}"
+                    )),
+                    (Decision::Alternative, Some(alt)) if alt == proffered => {
+                        Some(format!("the alternative offered is {alt}, the agreement proffered"))
+                    }
+                    (Decision::Alternative, Some(_))
+                        if !a.agreement.zip(purpose).is_some_and(|(alt, p)| alt.fits(p)) =>
+                    {
+                        Some("the alternative offered does not fit the consent's purpose".into())
+                    }
+                    _ => None,
+                }
+            }
+        }
+        (Body::DeletionReceipt(d), "ConsentRevocation") => (!names_consent(&d.consent.to_string()))
+            .then(|| format!("the deletion receipt names consent {}, not {consent_urn}", d.consent)),
+        (other, kind) => Some(format!("a {} does not answer a {kind}", other.message_type())),
+    })
+}
+
+/// The answer a message type must come back with, beside its receipt.
+fn expected_answer(message_type: &str) -> Option<MessageType> {
+    match message_type {
+        "ConsentGrant" => Some(MessageType::ConsentAgreement),
+        "ConsentRevocation" => Some(MessageType::DeletionReceipt),
+        _ => None,
+    }
+}
+
+/// Applies a vendor's signed answer to a delivered message; [`misfit`] has passed.
 async fn apply_answer(
     conn: &mut SqliteConnection,
     item: &OutboxItem,
     answer: &Verified<Message>,
 ) -> Result<()> {
-    let consent_id = item.consent_id.clone().or_else(|| item.record_id.clone()).unwrap_or_default();
+    let consent_id = item.consent_id.clone().unwrap_or_default();
     let entry = match &answer.body {
         Body::ConsentAgreement(ConsentAgreement { decision, agreement, reason, .. }) => {
             let state = match decision {

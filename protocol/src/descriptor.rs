@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::body::{text, AgreementId, Invalid, MAX_SHORT};
 use crate::did::Did;
@@ -10,7 +11,7 @@ use crate::ids::Timestamp;
 use crate::jcs;
 use crate::keys::SecretKey;
 use crate::message::{from_json, MessageType};
-use crate::proof::{add_proof, verify_proof, ProofOptions};
+use crate::proof::{add_proof, format_datetime, verify_proof, ProofOptions, ASSERTION_METHOD};
 use crate::verify::{Verified, VerifyError, DEFAULT_MAX_BYTES};
 
 /// The protocol version a descriptor speaks.
@@ -74,8 +75,9 @@ impl VendorDescriptor {
     }
 }
 
-/// Verifies a descriptor: strict JSON, valid shape, and a proof by its own `did`.
-pub fn verify_descriptor(raw: &[u8]) -> Result<Verified<VendorDescriptor>, VerifyError> {
+/// Verifies a descriptor: strict JSON, valid shape, and an unexpired `assertionMethod`
+/// proof by its own `did`, at the receiver's time `now`.
+pub fn verify_descriptor(raw: &[u8], now: OffsetDateTime) -> Result<Verified<VendorDescriptor>, VerifyError> {
     if raw.len() > DEFAULT_MAX_BYTES {
         return Err(VerifyError::TooLarge { size: raw.len(), max: DEFAULT_MAX_BYTES });
     }
@@ -87,6 +89,15 @@ pub fn verify_descriptor(raw: &[u8]) -> Result<Verified<VendorDescriptor>, Verif
     let descriptor: VendorDescriptor = from_json("", unsigned).map_err(VerifyError::Invalid)?;
     descriptor.validate().map_err(VerifyError::Invalid)?;
     let proof = verify_proof(&document, None)?;
+    if proof.proof_purpose != ASSERTION_METHOD {
+        return Err(VerifyError::BadProof(format!(
+            "proofPurpose is {:?}, expected assertionMethod",
+            proof.proof_purpose
+        )));
+    }
+    if let Some(expires) = proof.expires.filter(|e| *e <= now) {
+        return Err(VerifyError::Expired(format!("{} (its proof's expiry)", format_datetime(expires))));
+    }
     let signer = Did::from_public_key(&proof.public_key);
     if signer != descriptor.did {
         return Err(VerifyError::BadProof(format!(

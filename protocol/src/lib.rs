@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod body;
+mod context;
 mod descriptor;
 mod did;
 mod ids;
@@ -44,6 +45,7 @@ pub use body::{
     Money, Offer, OfferAcceptance, ProductDetails, Purpose, Receipt, ReceiptStatus, Reply, SupportRequest,
     MAX_ITEMS, MAX_SHORT, MAX_TEXT,
 };
+pub use context::{Context, CREDENTIALS_V2, DATA_INTEGRITY_V2};
 pub use descriptor::{verify_descriptor, Endpoints, VendorDescriptor, PROTOCOL_V1};
 pub use did::{Did, DidError};
 pub use ids::{ConsentId, IdError, MessageId, Timestamp};

@@ -1,6 +1,7 @@
 //! The v1 message envelope and its typed [`Body`].
 //!
-//! On the wire a message is one JSON object: `type`, `id`, `from`, `to`, `created`,
+//! On the wire a message is one JSON object: an optional `@context` (see
+//! [`crate::Context`]), `type`, `id`, `from`, `to`, `created`,
 //! optional `expires`, `thread`, `inReplyTo`, `consent`, the type-specific `body`, and
 //! the `proof`. [`Message`] holds everything but the proof; [`crate::verify`] is how a
 //! received message becomes a [`crate::Verified<Message>`], and [`Message::sign`] how an
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::body::*;
+use crate::context::Context;
 use crate::did::Did;
 use crate::ids::{ConsentId, MessageId, Timestamp};
 use crate::keys::SecretKey;
@@ -130,6 +132,8 @@ impl fmt::Display for MessageType {
 /// A v1 message without its proof.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// The JSON-LD `@context` its signer added, if any (Parley adds none).
+    pub context: Option<Context>,
     /// Unique per sender.
     pub id: MessageId,
     /// The sender's DID (a person's pairwise DID, or a vendor's DID).
@@ -154,6 +158,8 @@ pub struct Message {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Envelope {
+    #[serde(rename = "@context", default, skip_serializing_if = "Option::is_none")]
+    context: Option<Value>,
     #[serde(rename = "type")]
     kind: String,
     id: MessageId,
@@ -187,6 +193,7 @@ impl Message {
     /// A new message with a fresh id, created now, and no optional members.
     pub fn new(from: Did, to: Did, body: Body) -> Self {
         Self {
+            context: None,
             id: MessageId::new(),
             from,
             to,
@@ -249,6 +256,7 @@ impl Message {
     /// The unsigned JSON form.
     pub fn to_value(&self) -> Value {
         let envelope = Envelope {
+            context: self.context.as_ref().and_then(|c| serde_json::to_value(c).ok()),
             kind: self.message_type().as_str().to_owned(),
             id: self.id,
             from: self.from.clone(),
@@ -277,6 +285,7 @@ impl Message {
         let envelope: Envelope = from_json("", Value::Object(object))?;
         let body = Body::from_value(kind, envelope.body)?;
         let message = Self {
+            context: envelope.context.map(Context::from_value).transpose()?,
             id: envelope.id,
             from: envelope.from,
             to: envelope.to,
@@ -293,6 +302,9 @@ impl Message {
 
     /// Checks every rule beyond the JSON shape.
     pub fn validate(&self) -> Result<(), Invalid> {
+        if let Some(context) = &self.context {
+            context.validate()?;
+        }
         if let Some(expires) = self.expires {
             if expires <= self.created {
                 return Err(Invalid::new("expires", "must be later than created"));

@@ -76,6 +76,9 @@ pub enum ProofError {
     /// The supplied public key is not the one the `did:key` method names.
     #[error("the given public key does not match verification method {0}")]
     KeyMismatch(String),
+    /// The proof's `expires` has passed.
+    #[error("the proof expired at {0}")]
+    Expired(String),
     /// The signature does not verify: the document, the proof or the key changed.
     #[error("the signature does not verify")]
     InvalidSignature,
@@ -93,6 +96,8 @@ pub struct ProofOptions {
     pub created: Option<OffsetDateTime>,
     /// The proof purpose, normally [`ASSERTION_METHOD`].
     pub proof_purpose: String,
+    /// The proof's `expires`; `None` writes none.
+    pub expires: Option<OffsetDateTime>,
 }
 
 impl ProofOptions {
@@ -102,6 +107,7 @@ impl ProofOptions {
             verification_method: did.verification_method(),
             created: Some(created),
             proof_purpose: ASSERTION_METHOD.to_owned(),
+            expires: None,
         }
     }
 }
@@ -117,6 +123,19 @@ pub struct VerifiedProof {
     pub proof_purpose: String,
     /// The proof's `created` member, if any.
     pub created: Option<OffsetDateTime>,
+    /// The proof's `expires` member, if any: after it, the proof is no longer valid.
+    pub expires: Option<OffsetDateTime>,
+}
+
+impl VerifiedProof {
+    /// Refuses a proof whose `expires` is at or before `now` (Data Integrity §2.1: the
+    /// proof "ceases to be valid" then). This module has no clock: callers pass theirs.
+    pub fn check_expiry(&self, now: OffsetDateTime) -> Result<(), ProofError> {
+        match self.expires {
+            Some(expires) if expires <= now => Err(ProofError::Expired(format_datetime(expires))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Returns `document` with an `eddsa-jcs-2022` proof added (spec §3.3.1 and §3.3.5).
@@ -130,6 +149,9 @@ pub fn add_proof(document: &Value, key: &SecretKey, options: &ProofOptions) -> R
     proof.insert("cryptosuite".into(), CRYPTOSUITE.into());
     if let Some(created) = options.created {
         proof.insert("created".into(), format_datetime(created).into());
+    }
+    if let Some(expires) = options.expires {
+        proof.insert("expires".into(), format_datetime(expires).into());
     }
     proof.insert("verificationMethod".into(), options.verification_method.clone().into());
     proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
@@ -180,9 +202,10 @@ pub fn verify_proof(document: &Value, key: Option<&PublicKey>) -> Result<Verifie
         None => None,
         Some(v) => Some(parse_member_datetime(v, "created")?),
     };
-    if let Some(v) = proof.get("expires") {
-        parse_member_datetime(v, "expires")?;
-    }
+    let expires = match proof.get("expires") {
+        None => None,
+        Some(v) => Some(parse_member_datetime(v, "expires")?),
+    };
     let public_key = resolve(&method, key)?;
     let signature = decode_proof_value(proof)?;
 
@@ -202,7 +225,7 @@ pub fn verify_proof(document: &Value, key: Option<&PublicKey>) -> Result<Verifie
     if !public_key.verify(&hash, &signature) {
         return Err(ProofError::InvalidSignature);
     }
-    Ok(VerifiedProof { verification_method: method, public_key, proof_purpose: purpose, created })
+    Ok(VerifiedProof { verification_method: method, public_key, proof_purpose: purpose, created, expires })
 }
 
 /// `SHA-256(JCS(proof configuration)) || SHA-256(JCS(document without proof))` (§3.3.4).

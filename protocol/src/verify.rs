@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 use crate::did::Did;
 use crate::jcs::{self, JcsError};
 use crate::message::{Direction, Message, MessageError};
-use crate::proof::{verify_proof, ProofError, ASSERTION_METHOD};
+use crate::proof::{format_datetime, verify_proof, ProofError, ASSERTION_METHOD};
 use crate::Invalid;
 
 /// A value whose proof has been checked, with the exact signed document it came from.
@@ -225,6 +225,9 @@ pub fn verify_value(document: Value, policy: &VerifyPolicy) -> Result<Verified<M
         return Err(VerifyError::NotYetValid(message.created.to_string()));
     }
     let proof = verify_proof(&document, None)?;
+    if let Some(expires) = proof.expires.filter(|e| *e <= policy.now) {
+        return Err(VerifyError::Expired(format!("{} (its proof's expiry)", format_datetime(expires))));
+    }
     if proof.public_key != message.from.public_key() {
         return Err(VerifyError::BadProof(format!(
             "signed by {}, but the message is from {}",

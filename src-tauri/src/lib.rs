@@ -28,11 +28,13 @@ fn vault_dir() -> PathBuf {
 
 /// Runs the app until its window closes.
 pub fn run() {
-    // Cheap key derivation for test suites only, as in the CLI.
-    let kdf = if std::env::var("PARLEY_INSECURE_KDF").is_ok_and(|v| v == "1") {
-        KdfParams::INSECURE_FOR_TESTS
-    } else {
-        KdfParams::DEFAULT
+    // Cheap key derivation for test suites only, as in the CLI; release builds refuse it.
+    let kdf = match KdfParams::from_env() {
+        Ok(kdf) => kdf,
+        Err(e) => {
+            eprintln!("parley-desktop: {e}");
+            std::process::exit(1);
+        }
     };
     let state = state::AppState::new(vault_dir(), kdf);
     let app = tauri::Builder::default()

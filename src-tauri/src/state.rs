@@ -9,6 +9,7 @@ use std::time::Instant;
 use parley_agent::{KdfParams, Vault};
 use serde::{Deserialize, Serialize};
 
+use crate::commands::args::BackupPick;
 use crate::error::CommandError;
 
 /// The person's preferences; kept in `parley-desktop.json` beside the vault folder
@@ -50,7 +51,47 @@ pub struct AppState {
     last_activity: Mutex<Instant>,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) sync: Mutex<SyncStatus>,
+    pub(crate) picked: PickedFiles,
     app: std::sync::OnceLock<tauri::AppHandle>,
+}
+
+/// The backup files the person chose in the system's file dialog, held here and never
+/// taken from the page: script injected into the webview must not be able to make the
+/// app write a backup over any file the person owns, or restore a vault from one it
+/// planted. A choice is used once.
+#[derive(Default)]
+pub(crate) struct PickedFiles {
+    export: Mutex<Option<PathBuf>>,
+    import: Mutex<Option<PathBuf>>,
+}
+
+impl PickedFiles {
+    fn slot(&self, purpose: BackupPick) -> &Mutex<Option<PathBuf>> {
+        match purpose {
+            BackupPick::Export => &self.export,
+            BackupPick::Import => &self.import,
+        }
+    }
+
+    /// Remembers what the dialog returned for `purpose`.
+    pub(crate) fn remember(&self, purpose: BackupPick, path: PathBuf) {
+        if let Ok(mut slot) = self.slot(purpose).lock() {
+            *slot = Some(path);
+        }
+    }
+
+    /// The file chosen for `purpose`, once.
+    pub(crate) fn take(&self, purpose: BackupPick) -> Result<PathBuf, CommandError> {
+        let what = match purpose {
+            BackupPick::Export => "where to save the backup",
+            BackupPick::Import => "the backup to restore",
+        };
+        self.slot(purpose)
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take())
+            .ok_or_else(|| CommandError::new("invalid", format!("choose {what} in the file dialog first")))
+    }
 }
 
 impl AppState {
@@ -66,6 +107,7 @@ impl AppState {
             last_activity: Mutex::new(Instant::now()),
             settings: Mutex::new(settings),
             sync: Mutex::new(SyncStatus { state: "idle".into(), ..Default::default() }),
+            picked: PickedFiles::default(),
             app: std::sync::OnceLock::new(),
         }
     }
@@ -150,4 +192,19 @@ impl AppState {
 
 fn settings_path(vault_dir: &std::path::Path) -> PathBuf {
     vault_dir.parent().unwrap_or(vault_dir).join("parley-desktop.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backup_file_is_only_one_the_dialog_returned_and_only_once() {
+        let picked = PickedFiles::default();
+        assert!(picked.take(BackupPick::Export).is_err(), "nothing chosen: nothing to write to");
+        picked.remember(BackupPick::Export, PathBuf::from("/home/ana/b.pbk"));
+        assert!(picked.take(BackupPick::Import).is_err(), "a file chosen to save to is not one to restore");
+        assert_eq!(picked.take(BackupPick::Export).unwrap(), PathBuf::from("/home/ana/b.pbk"));
+        assert!(picked.take(BackupPick::Export).is_err(), "a choice is used once");
+    }
 }

@@ -161,6 +161,19 @@ impl Session {
         .await;
     }
 
+    /// Calls a Rust command from the page, as any script running in it could; returns
+    /// `{"ok": value}` or `{"err": {code, message}}`.
+    async fn invoke(&self, command: &str, args: Value) -> Value {
+        let script = "const [cmd, args, done] = arguments; \
+                      window.__TAURI_INTERNALS__.invoke(cmd, args).then(v => done({ok: v ?? null}), e => done({err: e}));";
+        self.send(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": [command, args]})),
+        )
+        .await
+    }
+
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.send(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
@@ -303,6 +316,15 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     // person would (xdotool), then written with progress: encrypted, no plain text.
     let backup = dir.path().join("chosen.pbk");
     s.click("[data-testid=nav-settings]").await;
+    // Script in the page cannot choose where a backup is written: only the file the
+    // person picked in the dialog, held in Rust, is ever used.
+    let injected = dir.path().join("injected.pbk");
+    let asked = json!({"backup": {"passphrase": "another long passphrase", "path": injected}});
+    let answer = s.invoke("vault_export", asked).await;
+    assert!(answer["ok"].is_null() && answer["err"].to_string().contains("path"), "refused: {answer}");
+    let answer = s.invoke("vault_export", json!({"backup": {"passphrase": "another long passphrase"}})).await;
+    assert_eq!(answer["err"]["code"], "invalid", "nothing chosen in the dialog yet: {answer}");
+    assert!(!injected.exists(), "no file was written where the page asked");
     s.click("[data-testid=pick-export]").await;
     answer_file_dialog("Save the backup as", &backup);
     s.wait_value("[data-testid=backup-path]", &backup.display().to_string()).await;

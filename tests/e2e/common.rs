@@ -278,11 +278,20 @@ pub struct Proxy {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// What a forging proxy may change: `(path, request body, answer body) -> answer body`.
+pub type Forge = std::sync::Arc<dyn Fn(&str, &[u8], Vec<u8>) -> Vec<u8> + Send + Sync>;
+
 impl Proxy {
     pub fn start(
         upstream: std::sync::Arc<std::sync::Mutex<String>>,
         tamper: fn(&str, Vec<u8>) -> Vec<u8>,
     ) -> Self {
+        Self::forging(upstream, std::sync::Arc::new(move |path: &str, _: &[u8], body| tamper(path, body)))
+    }
+
+    /// A proxy whose `forge` sees each request with the vendor's answer and may replace
+    /// the answer — with one signed by the vendor's own key, as a hostile vendor would.
+    pub fn forging(upstream: std::sync::Arc<std::sync::Mutex<String>>, forge: Forge) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -293,11 +302,12 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let client = reqwest::Client::new();
         let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-            let (client, upstream) = (client.clone(), upstream.clone());
+            let (client, upstream, forge) = (client.clone(), upstream.clone(), forge.clone());
             async move {
                 let path = req.uri().path().to_owned();
                 let method = req.method().clone();
                 let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+                let request = body.to_vec();
                 let target = format!("{}{path}", upstream.lock().expect("upstream").clone());
                 let answer = client
                     .request(method, target)
@@ -309,7 +319,7 @@ impl Proxy {
                     Ok(r) => {
                         let status = r.status().as_u16();
                         let bytes = r.bytes().await.unwrap_or_default().to_vec();
-                        let out = tamper(&path, bytes);
+                        let out = forge(&path, &request, bytes);
                         axum::http::Response::builder()
                             .status(status)
                             .header("content-type", "application/json")
@@ -336,4 +346,32 @@ impl Drop for Proxy {
             rt.shutdown_background();
         }
     }
+}
+
+/// The vendor's own signing key, read from its data folder: what a hostile vendor signs
+/// its forged answers with.
+pub fn vendor_key(v: &Vendor) -> parley_protocol::SecretKey {
+    let text = std::fs::read_to_string(v.data.join("vendor.key")).expect("read vendor.key");
+    text.trim().parse().expect("a vendor key")
+}
+
+/// `answer` replaced by `body`, signed by `key` as the vendor's answer to `request`
+/// (same thread, in reply to it, addressed to its sender).
+pub fn forged_answer(
+    key: &parley_protocol::SecretKey,
+    request: &[u8],
+    response: Vec<u8>,
+    body: impl FnOnce(&parley_protocol::Message) -> parley_protocol::Body,
+) -> Vec<u8> {
+    let Ok(request) = serde_json::from_slice::<Value>(request) else { return response };
+    let Ok(asked) = parley_protocol::Message::from_value(&request) else { return response };
+    let Ok(mut out) = serde_json::from_slice::<Value>(&response) else { return response };
+    let vendor = parley_protocol::Did::from_public_key(&key.to_public());
+    let mut m = parley_protocol::Message::new(vendor, asked.from.clone(), body(&asked));
+    m.in_reply_to = Some(asked.id);
+    m.thread = Some(asked.thread.unwrap_or(asked.id));
+    m.consent = asked.consent.or_else(|| Some(asked.id.into()));
+    let signed = m.sign(key).expect("sign the forged answer");
+    out["answer"] = signed.document().clone();
+    serde_json::to_vec(&out).expect("JSON")
 }

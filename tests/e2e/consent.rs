@@ -69,3 +69,29 @@ fn revoking_a_consent_that_never_left_cancels_it_without_telling_the_vendor() {
     me.ok(&["sync", "--now"]);
     assert!(acme.messages(None).is_empty(), "the vendor never hears of a consent withdrawn before it left");
 }
+
+#[test]
+fn revocation_the_vendor_refuses_stays_pending_and_is_reported() {
+    let mut acme = Vendor::start("Acme", "SD-BASE");
+    let me = Person::new();
+    me.add_vendor(&acme);
+    let consent = me.grant("Acme", "improvement", "feedback");
+    // The vendor loses its store (same key): it no longer knows the consent, and
+    // refuses the revocation with a 4xx problem.
+    acme.stop();
+    for f in ["vendor.db", "vendor.db-wal", "vendor.db-shm"] {
+        let _ = std::fs::remove_file(acme.data.join(f));
+    }
+    acme.restart();
+
+    let out = me.command(&["consent", "revoke", &consent]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("no-consent"), "the refusal is reported: {said}");
+    let shown = me.json(&["consent", "show", &consent]);
+    assert_eq!(shown["state"], "revoked", "nothing more is sent under it");
+    assert!(shown["deletionReceipt"].is_null());
+    let waiting = me.json(&["outbox"]);
+    assert_eq!(waiting[0]["type"], "ConsentRevocation", "it waits for a deletion receipt: {waiting}");
+    let err = me.refused(&["sync", "--now"]);
+    assert!(err.contains("no-consent"), "and is reported on every sync: {err}");
+}

@@ -1,6 +1,8 @@
 //! The full loop for feedback, support (with a reply reaching the person) and an intent
 //! cast to three vendors.
 
+use std::process::Stdio;
+
 use crate::common::{doc, Person, Vendor};
 
 #[test]
@@ -203,4 +205,40 @@ fn withdrawing_an_intent_tells_every_vendor_that_received_it() {
     for v in [&a, &b] {
         assert_eq!(v.messages(Some("IntentWithdrawal")).len(), 1, "{} is told", v.name);
     }
+}
+
+#[test]
+fn one_draft_sent_twice_at_once_leaves_once() {
+    let acme = Vendor::start("Acme", "SD-BASE");
+    let me = Person::new();
+    me.add_vendor(&acme);
+    me.grant("Acme", "improvement", "feedback");
+    let drafts: Vec<String> = (0..10)
+        .map(|i| me.add(&["feedback", "add", "--vendor", "Acme", "--score", "7", "--text", &format!("n{i}")]))
+        .collect();
+    // Two windows, or a double click: both sends of a draft start together.
+    for f in &drafts {
+        let a = me
+            .command(&["feedback", "send", f])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let b = me
+            .command(&["feedback", "send", f])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        assert!(a.status.success() || b.status.success(), "one of the two sends goes through");
+        if !(a.status.success() && b.status.success()) {
+            let refused = if a.status.success() { &b } else { &a };
+            let err = String::from_utf8_lossy(&refused.stderr);
+            assert!(err.contains("no longer draft") || err.contains("already sent"), "{err}");
+        }
+    }
+    assert_eq!(acme.messages(Some("Feedback")).len(), 10, "ten drafts leave as ten messages, not more");
+    let signed = me.outbox_all().iter().filter(|m| m["type"] == "Feedback").count();
+    assert_eq!(signed, 10, "and only ten were ever signed and queued");
 }

@@ -6,6 +6,8 @@ mod common;
 
 mod consent;
 mod exchange;
+mod hostile;
+mod interop;
 mod privacy;
 mod resilience;
 mod trust;

@@ -97,3 +97,32 @@ fn tampered_reply_is_rejected_and_not_stored() {
     assert!(me.json(&["inbox"]).as_array().unwrap().is_empty(), "a reply that does not verify is not stored");
     assert!(!me.ok(&["audit"]).contains("Pay us"), "nor recorded as received");
 }
+
+#[test]
+fn accepting_a_new_key_trusts_only_the_key_that_was_shown() {
+    let mut acme = Vendor::start("Acme", "SD-BASE,SD-BASE-DP,PDC-INTENT");
+    let me = Person::new();
+    me.add_vendor(&acme);
+    me.grant("Acme", "improvement", "feedback");
+    let pinned = me.json(&["vendor", "show", "Acme"])["did"].clone();
+    let shown_did = acme.rekey();
+    me.refused(&["sync", "--now"]);
+    let shown = me.json(&["vendor", "show", "Acme"]);
+    assert_eq!(shown["presentedDid"], shown_did.as_str(), "the person is shown key B");
+    let shown_fingerprint = shown["presentedFingerprint"].as_str().unwrap().to_owned();
+
+    // Between showing and accepting, the vendor (or someone in its place) serves key C.
+    let other_did = acme.rekey();
+    let err = me.refused(&["vendor", "trust", "Acme", "--accept-new-key", "--key", &shown_fingerprint]);
+    assert!(err.contains(&other_did), "the new key is named, not trusted: {err}");
+    let now = me.json(&["vendor", "show", "Acme"]);
+    assert_eq!(now["did"], pinned, "nothing was trusted");
+    assert_eq!(now["presentedDid"], other_did.as_str(), "key C is what the person is shown now");
+
+    // Naming a key other than the one shown is refused too.
+    let err = me.refused(&["vendor", "trust", "Acme", "--accept-new-key", "--key", &shown_fingerprint]);
+    assert!(err.contains("is not the key"), "{err}");
+    let fingerprint = now["presentedFingerprint"].as_str().unwrap().to_owned();
+    let accepted = me.json(&["vendor", "trust", "Acme", "--accept-new-key", "--key", &fingerprint]);
+    assert_eq!(accepted["did"], other_did.as_str());
+}

@@ -64,6 +64,7 @@ impl Vendor {
             return Err(Error::Config("agreements: accept at least one agreement".into()));
         }
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        owner_only_dir(dir)?;
         let key = SecretKey::generate();
         let config = VendorConfig {
             name: name.trim().to_owned(),
@@ -73,7 +74,7 @@ impl Vendor {
         };
         write_private(&dir.join(KEY_FILE), key.to_multibase().as_bytes())?;
         let text = serde_json::to_string_pretty(&config).map_err(|e| Error::Config(e.to_string()))?;
-        std::fs::write(dir.join(CONFIG_FILE), text).map_err(|e| io(&dir.join(CONFIG_FILE), e))?;
+        write_private(&dir.join(CONFIG_FILE), text.as_bytes())?;
         Ok(Self { config, key, dir: dir.to_owned() })
     }
 
@@ -87,6 +88,8 @@ impl Vendor {
                 dir.display()
             )));
         }
+        // Folders made by older versions were readable by everyone on the machine.
+        owner_only_dir(dir)?;
         let text = std::fs::read(&config_path).map_err(|e| io(&config_path, e))?;
         let config: VendorConfig = serde_json::from_slice(&text)
             .map_err(|e| Error::Config(format!("{}: {e}", config_path.display())))?;
@@ -113,6 +116,16 @@ impl Vendor {
 
 fn io(path: &Path, e: std::io::Error) -> Error {
     Error::Config(format!("{}: {e}", path.display()))
+}
+
+/// The data folder holds the signing key and every person's messages: owner only (0700).
+fn owner_only_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| io(dir, e))?;
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -20,6 +20,10 @@ pub enum Error {
     /// message that is not an intent, …).
     #[error("{0}")]
     Refused(String),
+    /// Deleted content could not be erased from the disk yet (SQLite's write-ahead log
+    /// stayed busy); the deletion is committed and its receipt waits.
+    #[error("deleted content is not yet erased from disk: {0}")]
+    NotErased(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

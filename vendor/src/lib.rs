@@ -13,6 +13,7 @@ pub mod error;
 pub mod pipeline;
 pub mod problem;
 pub mod routes;
+pub mod server;
 pub mod store;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use parley_protocol::{Endpoints, MessageType, Timestamp, VendorDescriptor, PROTO
 pub use config::{Vendor, VendorConfig};
 pub use error::{Error, Result};
 pub use pipeline::Endpoint;
+pub use server::Limits;
 pub use store::Store;
 
 /// Builds the endpoint state: the store's writer and the signed descriptor, whose
@@ -54,11 +56,12 @@ pub fn endpoint(vendor: Vendor, store: Store, public_url: &str) -> Result<Arc<En
         store,
         descriptor: descriptor.canonical().to_owned(),
         request_timeout: routes::REQUEST_TIMEOUT,
+        limits: Limits::default(),
     }))
 }
 
-/// Serves the API on `listener` until `shutdown` completes, deleting data past its
-/// retention period once an hour meanwhile.
+/// Serves the API on `listener` until `shutdown` completes (within the endpoint's
+/// [`Limits`]), deleting data past its retention period once an hour meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     endpoint: Arc<Endpoint>,
@@ -76,7 +79,7 @@ pub async fn serve(
             }
         }
     });
-    let result = axum::serve(listener, routes::router(endpoint)).with_graceful_shutdown(shutdown).await;
+    let result = server::run(listener, endpoint, shutdown).await;
     sweeper.abort();
     result
 }

@@ -36,6 +36,8 @@ pub struct Endpoint {
     pub descriptor: String,
     /// How long one request may take, body included.
     pub request_timeout: std::time::Duration,
+    /// Connection limits: header-read timeout, most connections, shutdown grace.
+    pub limits: crate::server::Limits,
 }
 
 impl Endpoint {
@@ -113,7 +115,7 @@ impl Endpoint {
                     self.answer_to(&m, Body::Reply(parley_protocol::Reply { text: String::new() }));
                 let key = self.key.clone();
                 let consent = m.consent.unwrap_or_default();
-                // Signed inside the writer's transaction, once the deleted ids are known.
+                // Signed by the writer once the deletion is committed and erased from disk.
                 let answer = Arc::new(move |deleted: Vec<MessageId>| {
                     let mut msg = template.clone();
                     msg.id = MessageId::new();
@@ -140,6 +142,10 @@ impl Endpoint {
         };
         match self.writer.submit(job).await? {
             Outcome::Stored(r) | Outcome::Duplicate(r) => Ok(r),
+            // The writer signs a revocation's receipt before it answers.
+            Outcome::Revoked { .. } => {
+                Err(Problem::new(ProblemKind::Unavailable, "the deletion receipt is not signed yet; retry"))
+            }
             Outcome::Conflict => Err(Problem::new(
                 ProblemKind::ReplayedId,
                 format!("message id {} was already used for a different message", m.id),
@@ -159,6 +165,13 @@ impl Endpoint {
             return Err(Problem::new(
                 ProblemKind::NotYetValid,
                 "an inbox query must be created within 5 minutes of now (it is answered to whoever sends it)",
+            ));
+        }
+        // Answered once: a query captured on the way must not fetch the messages again.
+        if !self.store.first_inbox_query(&m.id.to_string(), &m.from, m.created).await? {
+            return Err(Problem::new(
+                ProblemKind::ReplayedId,
+                format!("inbox query {} was already answered; sign a new one", m.id),
             ));
         }
         let messages = self.store.inbox(&m.from, query.since).await?;

@@ -39,7 +39,7 @@ pub fn router(endpoint: Shared) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(
             ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(timed_out))
+                .layer(HandleErrorLayer::new(move |e: BoxError| timed_out(e, timeout)))
                 .timeout(timeout)
                 // One byte over the message limit is enough to refuse; the extractor
                 // reports it as a problem document.
@@ -48,12 +48,9 @@ pub fn router(endpoint: Shared) -> Router {
         .with_state(endpoint)
 }
 
-async fn timed_out(e: BoxError) -> Problem {
+async fn timed_out(e: BoxError, limit: Duration) -> Problem {
     if e.is::<tower::timeout::error::Elapsed>() {
-        Problem::new(
-            ProblemKind::Timeout,
-            format!("the request took longer than {}s", REQUEST_TIMEOUT.as_secs()),
-        )
+        Problem::new(ProblemKind::Timeout, format!("the request took longer than {limit:?}"))
     } else {
         Problem::new(ProblemKind::Unavailable, e.to_string())
     }
@@ -141,7 +138,14 @@ async fn messages(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Res
     request_body(content = Object, content_type = "application/json", description = "A signed InboxQuery, created within 5 minutes"),
     responses(
         (status = 200, description = "{messages: [signed Offer and Reply documents addressed to the query's sender]}", body = Object),
-        (status = 400, description = "A problem document", body = Object, content_type = "application/problem+json"),
+        (status = 400, description = "malformed-json, unknown-type, expired, not-yet-valid (not created within 5 minutes of now)", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "bad-proof", body = Object, content_type = "application/problem+json"),
+        (status = 409, description = "replayed-id: this query was answered already", body = Object, content_type = "application/problem+json"),
+        (status = 413, description = "too-large", body = Object, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Object, content_type = "application/problem+json"),
+        (status = 421, description = "wrong-recipient", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-message", body = Object, content_type = "application/problem+json"),
+        (status = 503, description = "unavailable", body = Object, content_type = "application/problem+json"),
     ))]
 async fn inbox(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Json<Value>, Problem> {
     Ok(Json(e.inbox(&body).await?))

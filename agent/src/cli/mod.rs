@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use clap::{Parser, Subcommand};
-use parley_agent::{Error, Vault};
+use parley_agent::{Error, KdfParams, Vault};
 
 /// Parley: your data, your terms, signed.
 #[derive(Parser)]
@@ -133,8 +133,8 @@ enum Command {
 /// What every vault command needs: where the vault is and how to seal new keys.
 pub(crate) struct Context {
     vault_dir: PathBuf,
-    /// Cheap KDF parameters, for test suites only (`PARLEY_INSECURE_KDF=1`).
-    insecure_kdf: bool,
+    /// What new keys are sealed with (cheap only for test suites: `PARLEY_INSECURE_KDF`).
+    kdf: KdfParams,
     /// Every vault the command opened, closed by [`dispatch`] whatever the outcome
     /// (see [`Vault::close`] for why a dropped vault is not enough).
     opened: Mutex<Vec<Vault>>,
@@ -212,7 +212,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             Some(d) => d,
             None => default_vault_dir()?,
         },
-        insecure_kdf: std::env::var("PARLEY_INSECURE_KDF").is_ok_and(|v| v == "1"),
+        kdf: KdfParams::from_env()?,
         opened: Mutex::new(Vec::new()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -236,9 +236,12 @@ pub(crate) enum VendorCommand {
     Trust {
         /// The vendor (id, prefix or name).
         vendor: String,
-        /// Accept the key the vendor now presents (check its fingerprint with the vendor first).
+        /// Accept the new key the vendor presented (check its fingerprint with the vendor first).
         #[arg(long, required = true)]
         accept_new_key: bool,
+        /// The fingerprint (or DID) you checked: refused if it is not the key presented.
+        #[arg(long)]
+        key: Option<String>,
         /// Print the vendor as JSON.
         #[arg(long)]
         json: bool,
@@ -251,8 +254,8 @@ pub(crate) async fn vendor(ctx: &Context, command: VendorCommand) -> Result<(), 
     let fields = |a: VendorArgs| VendorFields { name: a.name, url: a.url, did: a.did };
     let verb = match command {
         VendorCommand::Verb(verb) => verb,
-        VendorCommand::Trust { vendor, accept_new_key: _, json } => {
-            let v = vault.accept_new_vendor_key(&vendor).await?;
+        VendorCommand::Trust { vendor, accept_new_key: _, key, json } => {
+            let v = vault.accept_new_vendor_key(&vendor, key.as_deref()).await?;
             eprintln!(
                 "Accepted the new key of {}: fingerprint {}",
                 v.name,

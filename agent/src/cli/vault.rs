@@ -132,10 +132,6 @@ pub(crate) async fn import(ctx: &Context, file: &PathBuf, force: bool) -> Result
 
 impl Context {
     pub(crate) fn kdf(&self) -> KdfParams {
-        if self.insecure_kdf {
-            KdfParams::INSECURE_FOR_TESTS
-        } else {
-            KdfParams::DEFAULT
-        }
+        self.kdf
     }
 }

@@ -31,6 +31,9 @@ pub struct Vendor {
     pub fingerprint: Option<String>,
     /// A different DID the vendor now presents, waiting for the person to accept it.
     pub presented_did: Option<String>,
+    /// The fingerprint of that key: what the person checks with the vendor, and names
+    /// when accepting it.
+    pub presented_fingerprint: Option<String>,
     /// Where messages are posted (from the descriptor).
     pub messages_url: Option<String>,
     /// Where inbox queries are posted (from the descriptor).
@@ -75,6 +78,10 @@ pub(crate) fn from_row(r: &SqliteRow) -> Vendor {
         url: r.get("url"),
         fingerprint: did.as_deref().and_then(|d| d.parse::<Did>().ok()).map(|d| fingerprint(&d)),
         did,
+        presented_fingerprint: r
+            .get::<Option<String>, _>("presented_did")
+            .and_then(|d| d.parse::<Did>().ok())
+            .map(|d| fingerprint(&d)),
         presented_did: r.get("presented_did"),
         messages_url: r.get("messages_url"),
         inbox_url: r.get("inbox_url"),
@@ -134,6 +141,7 @@ impl Vendors<'_> {
             fingerprint: did.as_deref().and_then(|d| d.parse::<Did>().ok()).map(|d| fingerprint(&d)),
             did,
             presented_did: None,
+            presented_fingerprint: None,
             messages_url: None,
             inbox_url: None,
             agreements: Vec::new(),

@@ -67,6 +67,28 @@ impl KdfParams {
     /// Cheap parameters for tests only: a vault sealed with them is easy to brute-force.
     pub const INSECURE_FOR_TESTS: Self = Self { memory_kib: 64, iterations: 1, parallelism: 1 };
 
+    /// The parameters to seal with, given `PARLEY_INSECURE_KDF`: the default, or the
+    /// cheap ones a test suite asks for with `1`. Release builds refuse the cheap ones —
+    /// a vault sealed with them falls to a brute-force search in minutes, and a variable
+    /// left set in a person's environment must not quietly make their vault so.
+    pub fn from_env() -> Result<Self> {
+        Self::choose(std::env::var("PARLEY_INSECURE_KDF").ok().as_deref(), cfg!(debug_assertions))
+    }
+
+    fn choose(insecure: Option<&str>, test_build: bool) -> Result<Self> {
+        match insecure {
+            None | Some("") | Some("0") => Ok(Self::DEFAULT),
+            Some("1") if test_build => Ok(Self::INSECURE_FOR_TESTS),
+            Some("1") => Err(Error::invalid(
+                "PARLEY_INSECURE_KDF",
+                "is honoured by test builds only: unset it (a vault sealed with it is easy to brute-force)",
+            )),
+            Some(other) => {
+                Err(Error::invalid("PARLEY_INSECURE_KDF", format!("{other:?} is neither 1 nor 0")))
+            }
+        }
+    }
+
     /// Derives a 256-bit key from `passphrase` and `salt` with these parameters.
     pub(crate) fn derive_key(&self, passphrase: &Passphrase, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
         let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
@@ -79,10 +101,12 @@ impl KdfParams {
         Ok(out)
     }
 
-    fn check_bounds(&self) -> std::result::Result<(), String> {
-        // Refuse absurd values from a damaged file before allocating anything.
-        if self.memory_kib > 4 * 1024 * 1024 || self.iterations > 100 || !(1..=16).contains(&self.parallelism)
-        {
+    /// Refuses parameters no Parley writes, before any work: a key file or backup is
+    /// read before it is authenticated, so its header may be anyone's (a crafted
+    /// `memoryKib` aborts the process on allocation; a crafted `iterations` hashes for
+    /// hours). At most 1 GiB and 16 passes — 16 times today's default.
+    pub(crate) fn check_bounds(&self) -> std::result::Result<(), String> {
+        if self.memory_kib > 1024 * 1024 || self.iterations > 16 || !(1..=16).contains(&self.parallelism) {
             return Err(format!("KDF parameters out of range: {self:?}"));
         }
         Ok(())
@@ -129,9 +153,18 @@ impl DataKey {
     pub(crate) fn bytes(&self) -> &[u8; 32] {
         &self.0
     }
-    /// The SQLCipher `key` pragma value for a raw key: `"x'<64 hex>'"`.
-    pub(crate) fn pragma(&self) -> Zeroizing<String> {
-        Zeroizing::new(format!("\"x'{}'\"", hex::encode(self.0.as_ref())))
+    /// SQLCipher's form of a raw key, `x'<64 hex>'`, to bind as an `ATTACH … KEY ?`
+    /// parameter (bound, it never becomes part of a statement's text).
+    pub(crate) fn raw_key_literal(&self) -> Zeroizing<String> {
+        let hex = Zeroizing::new(hex::encode(self.0.as_ref()));
+        Zeroizing::new(format!("x'{}'", hex.as_str()))
+    }
+
+    /// The statement that opens a SQLCipher connection with this raw key. A pragma takes
+    /// no parameters, so the key is in its text: built here, zeroized when dropped.
+    pub(crate) fn key_statement(&self) -> Zeroizing<String> {
+        let literal = self.raw_key_literal();
+        Zeroizing::new(format!("PRAGMA key = \"{}\"", literal.as_str()))
     }
 }
 
@@ -245,4 +278,17 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(Error::io(path))?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(Error::io(dir))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KdfParams;
+
+    #[test]
+    fn insecure_kdf_is_refused_by_release_builds() {
+        assert!(KdfParams::choose(Some("1"), false).is_err(), "a release build never seals cheaply");
+        assert_eq!(KdfParams::choose(Some("1"), true).unwrap(), KdfParams::INSECURE_FOR_TESTS);
+        assert_eq!(KdfParams::choose(None, false).unwrap(), KdfParams::DEFAULT);
+        assert!(KdfParams::choose(Some("yes"), true).is_err(), "an unclear value is refused, not guessed");
+    }
 }

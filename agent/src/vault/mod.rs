@@ -13,8 +13,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
+use sqlx::{ConnectOptions, Connection};
 
 use keyfile::DataKey;
 pub use keyfile::{KdfParams, Passphrase};
@@ -147,23 +148,35 @@ impl Vault {
         // OPENSSL_INIT_NO_ATEXIT), leaves that state for the process's end to reclaim.
         openssl_sys::init();
         let path = dir.join(DB_FILE);
-        let mut options = SqliteConnectOptions::from_str("sqlite://")?.filename(&path);
-        if encrypted {
-            // The raw key must be the first statement on every connection.
-            options = options.pragma("key", key.pragma().to_string());
-        }
-        let options = options
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+        // No journal mode or other pragma that reads the file here: sqlx runs these
+        // before `after_connect`, and SQLCipher must get its key first. The key is not
+        // one of these pragmas either — sqlx would keep it in a plain `String` in the
+        // pool's options and rebuild the statement on every connection.
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(&path)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .create_if_missing(create);
+            .create_if_missing(create)
+            // Statements are never logged: one of them carries the key.
+            .disable_statement_logging();
+        let key = Arc::new(key);
+        // One connection first, so that a file that will not open is told as such at
+        // once: the pool would keep retrying a failing `after_connect` until it timed out.
+        let mut first = options.connect().await.map_err(|e| classify(&path, e))?;
+        let prepared = prepare(&mut first, &key, encrypted).await;
+        let _ = first.close().await;
+        prepared.map_err(|e| classify(&path, e))?;
+        let opener = key.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_connect(move |conn, _| {
+                let key = opener.clone();
+                Box::pin(async move { prepare(conn, &key, encrypted).await })
+            })
             .connect_with(options)
             .await
             .map_err(|e| classify(&path, e))?;
-        Ok(Self { pool, dir: dir.to_owned(), key: Arc::new(key) })
+        Ok(Self { pool, dir: dir.to_owned(), key })
     }
 
     /// Reads every page once; SQLCipher authenticates each page as it decrypts it, so
@@ -184,6 +197,17 @@ impl Vault {
     pub(crate) fn classify(&self, e: sqlx::Error) -> Error {
         classify(&self.dir.join(DB_FILE), e)
     }
+}
+
+/// Readies a new connection: the raw key first (SQLCipher reads nothing before it), then
+/// the write-ahead log and full durability.
+async fn prepare(conn: &mut sqlx::SqliteConnection, key: &DataKey, encrypted: bool) -> sqlx::Result<()> {
+    use sqlx::Executor;
+    if encrypted {
+        conn.execute(key.key_statement().as_str()).await?;
+    }
+    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;").await?;
+    Ok(())
 }
 
 /// SQLite's "not a database" (26) and "corrupt" (11) become [`Error::DatabaseCorrupt`]:
@@ -225,4 +249,22 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(Error::io(dir))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_data_key_is_kept_in_no_plain_string_of_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = Passphrase::new("p").unwrap();
+        let vault = Vault::create(dir.path(), &pass, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
+        let hex = hex::encode(vault.data_key().bytes());
+        let options = format!("{:?}", vault.pool().connect_options());
+        assert!(!options.contains(&hex), "the pool's connect options hold no copy of the key");
+        let products = vault.products().list(crate::records::Page::default()).await.unwrap();
+        assert!(products.is_empty(), "and the vault opens and reads");
+        vault.close().await;
+    }
 }

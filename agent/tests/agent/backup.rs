@@ -94,3 +94,39 @@ async fn import_refuses_overwrite_without_force_and_bad_files() {
         backup::import(dir.path(), &file, &pass("correct horse"), true, &mut |_, _| {}).await.unwrap();
     assert_eq!(replaced.products().count().await.unwrap(), 1);
 }
+
+/// A backup whose header asks for `memory_kib` and `iterations`: the real backup's file
+/// with only its header rewritten (the length prefix adjusted).
+fn with_kdf(file: &std::path::Path, memory_kib: u64, iterations: u64) -> Vec<u8> {
+    let bytes = std::fs::read(file).unwrap();
+    let len = u32::from_be_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[12..12 + len]).unwrap();
+    header["kdf"]["memoryKib"] = memory_kib.into();
+    header["kdf"]["iterations"] = iterations.into();
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut out = bytes[..8].to_vec();
+    out.extend_from_slice(&(header.len() as u32).to_be_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&bytes[12 + len..]);
+    out
+}
+
+#[tokio::test]
+async fn crafted_backup_header_cannot_exhaust_memory_or_time() {
+    let (_dir, vault, _) = filled().await;
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("b.pbk");
+    vault.export(&file, &pass("p"), KdfParams::INSECURE_FOR_TESTS, &mut |_, _| {}).await.unwrap();
+    // Today's parameters would abort on a 4 TB allocation, or hash for hours.
+    for (memory, iterations) in [(4_000_000_000u64, 1u64), (64, u32::MAX as u64)] {
+        let crafted = out.path().join("crafted.pbk");
+        std::fs::write(&crafted, with_kdf(&file, memory, iterations)).unwrap();
+        let target = tempfile::tempdir().unwrap();
+        let err =
+            backup::import(target.path(), &crafted, &pass("p"), false, &mut |_, _| {}).await.unwrap_err();
+        assert!(matches!(err, Error::Backup { .. }), "{err:?}");
+        let said = err.to_string();
+        assert!(said.contains("crafted.pbk") && said.contains("KDF parameters out of range"), "{said}");
+        assert!(!target.path().join("vault.key").exists(), "nothing was restored");
+    }
+}

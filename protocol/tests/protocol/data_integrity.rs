@@ -42,6 +42,7 @@ fn signing_the_spec_vector_reproduces_its_proof_value() {
         verification_method: config["verificationMethod"].as_str().unwrap().to_owned(),
         created: Some(config["created"].as_str().unwrap().parse::<Timestamp>().unwrap().get()),
         proof_purpose: "assertionMethod".into(),
+        expires: None,
     };
     let signed = add_proof(&unsigned, &sk, &options).unwrap();
     let expected = load("eddsa-jcs-2022/signedJCS.json");

@@ -212,9 +212,99 @@ fn descriptors_are_self_signed() {
         created: Timestamp::now(),
     };
     let signed = descriptor.clone().sign(&vendor).unwrap();
-    let back = verify_descriptor(signed.canonical().as_bytes()).unwrap();
+    let back = verify_descriptor(signed.canonical().as_bytes(), OffsetDateTime::now_utc()).unwrap();
     assert_eq!(back.get(), &descriptor);
     // Someone else's key over the same descriptor is refused.
     let forged = resign(signed.document(), &SecretKey::generate());
-    assert_eq!(verify_descriptor(&forged).unwrap_err().kind(), "bad-proof");
+    assert_eq!(verify_descriptor(&forged, OffsetDateTime::now_utc()).unwrap_err().kind(), "bad-proof");
+}
+
+/// `doc` signed again by `key` with the given proof purpose and expiry.
+fn resign_with(doc: &Value, key: &SecretKey, purpose: &str, expires: Option<OffsetDateTime>) -> Vec<u8> {
+    let mut unsigned = doc.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    let did = Did::from_public_key(&key.to_public());
+    let mut options = parley_protocol::proof::ProofOptions::for_did(&did, OffsetDateTime::now_utc());
+    options.proof_purpose = purpose.into();
+    options.expires = expires;
+    serde_json::to_vec(&parley_protocol::proof::add_proof(&unsigned, key, &options).unwrap()).unwrap()
+}
+
+#[test]
+fn proof_past_its_expiry_is_refused() {
+    let p = Parties::new();
+    let signed = p.feedback(9).sign(&p.person).unwrap();
+    let an_hour_ago = OffsetDateTime::now_utc() - Duration::hours(1);
+    let stale = resign_with(signed.document(), &p.person, "assertionMethod", Some(an_hour_ago));
+    assert_eq!(verify(&stale, &p.policy()).unwrap_err().kind(), "expired", "the proof's expires is enforced");
+    let tomorrow = OffsetDateTime::now_utc() + Duration::days(1);
+    let fresh = resign_with(signed.document(), &p.person, "assertionMethod", Some(tomorrow));
+    assert!(verify(&fresh, &p.policy()).is_ok(), "an expiry still ahead is fine");
+}
+
+#[test]
+fn descriptor_proof_must_be_an_unexpired_assertion() {
+    let vendor = SecretKey::generate();
+    let did = Did::from_public_key(&vendor.to_public());
+    let descriptor = VendorDescriptor {
+        protocol: PROTOCOL_V1.into(),
+        name: "Acme Kettles".into(),
+        did,
+        endpoints: Endpoints {
+            messages: "https://acme.example/parley/v1/messages".into(),
+            inbox: "https://acme.example/parley/v1/inbox".into(),
+        },
+        accepts: vec![MessageType::Feedback],
+        agreements: vec![AgreementId::SdBase],
+        terms: None,
+        created: Timestamp::now(),
+    };
+    let signed = descriptor.sign(&vendor).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let other_purpose = resign_with(signed.document(), &vendor, "authentication", None);
+    let err = verify_descriptor(&other_purpose, now).unwrap_err();
+    assert_eq!(err.kind(), "bad-proof", "{err}");
+    let stale = resign_with(signed.document(), &vendor, "assertionMethod", Some(now - Duration::minutes(1)));
+    assert_eq!(verify_descriptor(&stale, now).unwrap_err().kind(), "expired");
+}
+
+#[test]
+fn a_data_integrity_context_is_accepted_and_covered_by_the_proof() {
+    let p = Parties::new();
+    let mut m = p.feedback(9);
+    m.context = Some(parley_protocol::Context::data_integrity());
+    let signed = m.sign(&p.person).unwrap();
+    assert_eq!(signed.document()["@context"], json!(["https://w3id.org/security/data-integrity/v2"]));
+    assert_eq!(
+        signed.document()["proof"]["@context"],
+        signed.document()["@context"],
+        "per eddsa-jcs-2022 §3.3.5"
+    );
+    let received = verify(signed.canonical().as_bytes(), &p.policy()).unwrap();
+    assert_eq!(received.context, signed.context, "kept as signed");
+
+    // Changing the context after signing breaks the proof; the proof's context must lead.
+    let mut doc = signed.document().clone();
+    doc["@context"] = json!(["https://www.w3.org/ns/credentials/v2"]);
+    assert_eq!(verify(&serde_json::to_vec(&doc).unwrap(), &p.policy()).unwrap_err().kind(), "bad-proof");
+}
+
+#[test]
+fn contexts_parley_cannot_read_as_plain_json_are_refused() {
+    let p = Parties::new();
+    let signed = p.feedback(9).sign(&p.person).unwrap();
+    for (context, why) in [
+        (json!(["https://example.org/my-vocabulary"]), "an unknown vocabulary first"),
+        (json!([{"@vocab": "https://example.org/"}]), "an inline context"),
+        (json!([]), "an empty list"),
+        (json!(42), "not a URL"),
+    ] {
+        let mut doc = signed.document().clone();
+        doc.as_object_mut().unwrap().remove("proof");
+        doc["@context"] = context;
+        let again = resign(&doc, &p.person);
+        let err = verify(&again, &p.policy()).unwrap_err();
+        assert_eq!(err.kind(), "invalid-message", "{why}: {err}");
+        assert!(err.to_string().contains("@context"), "{err}");
+    }
 }

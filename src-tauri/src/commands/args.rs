@@ -22,19 +22,24 @@ pub struct VaultStatus {
 }
 
 /// Changing the passphrase.
-#[derive(Debug, Deserialize, TS)]
+#[derive(Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PassphraseChange {
     pub current: String,
     pub next: String,
 }
 
-/// Writing or reading a backup file.
-#[derive(Debug, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
+impl std::fmt::Debug for PassphraseChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PassphraseChange(redacted)")
+    }
+}
+
+/// Writing or reading a backup file: the file is the one the person chose in the file
+/// dialog (held in Rust), never a path from the page — a `path` here is refused.
+#[derive(Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BackupFile {
-    /// The backup file's path.
-    pub path: String,
     /// The passphrase that seals (export) or opens (import) it.
     pub passphrase: String,
     /// Import only: replace an existing vault.
@@ -124,6 +129,15 @@ pub struct NewVendor {
     pub name: Option<String>,
 }
 
+/// Accepting a vendor's new key: the one whose fingerprint the person was shown.
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustKey {
+    pub id: String,
+    /// The fingerprint shown; refused if the vendor presented another key meanwhile.
+    pub fingerprint: String,
+}
+
 /// Sending (or previewing) one record.
 #[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -159,6 +173,12 @@ pub struct ConsentOutcome {
 
 /// Writing a consent to proffer.
 pub type NewConsent = ConsentFields;
+
+impl std::fmt::Debug for BackupFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupFile").field("force", &self.force).finish_non_exhaustive()
+    }
+}
 
 /// What a file picker is for: where to write a backup, or which backup to restore.
 #[derive(Debug, Clone, Copy, Deserialize, TS)]

@@ -52,7 +52,7 @@ async fn pick_backup_file(s: &AppState, purpose: BackupPick) -> Result<Option<St
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let answer = move |path: Option<tauri_plugin_dialog::FilePath>| {
-        let _ = tx.send(path.map(|p| p.to_string()));
+        let _ = tx.send(path.and_then(|p| p.into_path().ok()));
     };
     match purpose {
         BackupPick::Export => {
@@ -61,7 +61,13 @@ async fn pick_backup_file(s: &AppState, purpose: BackupPick) -> Result<Option<St
         BackupPick::Import => dialog.set_title("Choose the backup to restore").pick_file(answer),
     }
     // The dialog runs on the main thread; this command only waits for its answer.
-    rx.await.map_err(|_| CommandError::new("unavailable", "the file dialog closed without an answer"))
+    let chosen =
+        rx.await.map_err(|_| CommandError::new("unavailable", "the file dialog closed without an answer"))?;
+    Ok(chosen.map(|path| {
+        let shown = path.display().to_string();
+        s.picked.remember(purpose, path);
+        shown
+    }))
 }
 
 fn row(p: Product) -> ProductRow {
@@ -118,7 +124,7 @@ commands! {
 
     /// Writes an encrypted backup; `backup-progress` events report how far it got.
     vault_export(s, backup: BackupFile) -> () {
-        let path = std::path::PathBuf::from(&backup.path);
+        let path = s.picked.take(BackupPick::Export)?;
         let mut report = progress(&s);
         s.vault()?.export(&path, &Passphrase::new(backup.passphrase)?, s.kdf, &mut report).await?
     }
@@ -132,8 +138,8 @@ commands! {
 
     /// Restores a backup as the vault (the app's vault folder), and opens it.
     vault_import(s, backup: BackupFile) -> VaultStatus {
+        let path = s.picked.take(BackupPick::Import)?;
         s.set_vault(None).await;
-        let path = std::path::PathBuf::from(&backup.path);
         let pass = Passphrase::new(backup.passphrase)?;
         let mut report = progress(&s);
         let vault = parley_agent::backup::import(&s.vault_dir, &path, &pass, backup.force, &mut report).await?;
@@ -213,9 +219,9 @@ commands! {
     }
 
     /// Accepts the key a vendor now presents, then delivers what waited for it.
-    vendor_trust(s, id: String) -> Vendor {
+    vendor_trust(s, trust: TrustKey) -> Vendor {
         let vault = s.vault()?;
-        let vendor = vault.accept_new_vendor_key(&id).await?;
+        let vendor = vault.accept_new_vendor_key(&trust.id, Some(&trust.fingerprint)).await?;
         vault.sync(&SyncOptions { vendor: Some(vendor.id.clone()), now: true, skip_inbox: true }).await?;
         vendor
     }

@@ -145,7 +145,7 @@ export function installFakeBackend(): void {
     settings_get: () => ({ autoLockMinutes: 10, syncMinutes: 5 }),
     // The system file dialog: a chosen file when saving, a cancelled dialog when opening.
     backup_pick_file: (a) => (a.purpose === "export" ? "/home/ana/parley-backup.pbk" : null),
-    vault_export: (a) => ((a.backup as Json | undefined)?.path ? null : fail("invalid", "no path")),
+    vault_export: (a) => ((a.backup as Json | undefined)?.path ? fail("invalid", "unknown field `path`") : null),
   };
   const callbacks = new Map<number, (x: unknown) => void>();
   let next = 1;

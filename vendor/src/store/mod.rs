@@ -81,6 +81,9 @@ fn pool_options(backend: Backend, role: Role) -> AnyPoolOptions {
                 // Statement journals (a batch's multi-row inserts need one) in memory
                 // rather than in temporary files: they never outlive the statement.
                 conn.execute("PRAGMA temp_store = MEMORY").await?;
+                // A deletion receipt must be true of the bytes: deleted rows and freed
+                // pages are overwritten with zeros, not left for the next write.
+                conn.execute("PRAGMA secure_delete = ON").await?;
                 Ok(())
             })
         }),
@@ -153,6 +156,9 @@ impl Store {
         } else {
             return Err(Error::Config(format!("database URL {url:?} is neither sqlite:// nor postgres://")));
         };
+        if backend == Backend::Sqlite {
+            owner_only_sqlite_files(url)?;
+        }
         // Reads and the operator's writes share a pool; the group-commit writer has a
         // connection of its own. On SQLite that matters: a connection that sees another
         // one's commit throws its page cache away, so a writer taking turns with pool
@@ -288,8 +294,9 @@ impl Store {
         Ok(Nps { score, promoters, passives, detractors, count })
     }
 
-    /// Deletes what consents' retention periods no longer allow; returns how many
-    /// messages went.
+    /// Deletes what consents' retention periods no longer allow, and erases it from the
+    /// disk; returns how many messages went. Also forgets inbox query ids too old to be
+    /// fresh again.
     pub async fn sweep_expired(&self, now: Timestamp) -> Result<u64> {
         let consents = sqlx::query("SELECT id, retention_days FROM consents WHERE state = 'agreed'")
             .fetch_all(&self.pool)
@@ -298,23 +305,102 @@ impl Store {
         for c in consents {
             let (id, days): (String, i64) = (c.try_get("id")?, c.try_get("retention_days")?);
             let cutoff = Timestamp::from(now.get() - parley_protocol::time::Duration::days(days)).to_string();
-            deleted += sqlx::query(
-                "DELETE FROM messages WHERE consent_id = $1 AND received < $2
-                 AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')",
-            )
-            .bind(&id)
-            .bind(&cutoff)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            sqlx::query("DELETE FROM outbox WHERE consent_id = $1 AND created < $2")
-                .bind(&id)
-                .bind(&cutoff)
-                .execute(&self.pool)
-                .await?;
+            let mut tx = self.pool.begin().await?;
+            deleted += writer::delete_under_consent(&mut tx, &id, Some(&cutoff)).await?;
+            tx.commit().await?;
+        }
+        let stale = Timestamp::from(now.get() - INBOX_QUERY_MEMORY).to_string();
+        sqlx::query("DELETE FROM inbox_queries WHERE created < $1").bind(stale).execute(&self.pool).await?;
+        if deleted > 0 {
+            self.erase_deleted().await?;
         }
         Ok(deleted)
     }
+
+    /// Makes what was deleted unreadable on disk. On SQLite, every connection runs with
+    /// `secure_delete` (deleted content and freed pages are overwritten with zeros), so
+    /// a checkpoint that copies the write-ahead log into the database and truncates it
+    /// to zero bytes leaves no copy in either file. PostgreSQL has no equivalent: see
+    /// the README's security section for what stays, and where, until when.
+    pub(crate) async fn erase_deleted(&self) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        // TRUNCATE waits (busy timeout) for readers of older snapshots to finish.
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.writes).await?;
+        let busy: i64 = row.try_get(0)?;
+        if busy != 0 {
+            return Err(Error::NotErased("readers kept the write-ahead log busy".into()));
+        }
+        Ok(())
+    }
+
+    /// Stores the signed answer of a revocation whose content is now erased; returns the
+    /// answer stored (another instance's, if it got there first).
+    pub(crate) async fn set_response(&self, message_id: &str, response: &str) -> Result<String> {
+        sqlx::query("UPDATE messages SET response = $1 WHERE id = $2 AND response = ''")
+            .bind(response)
+            .bind(message_id)
+            .execute(&self.writes)
+            .await?;
+        let stored: String = sqlx::query("SELECT response FROM messages WHERE id = $1")
+            .bind(message_id)
+            .fetch_one(&self.writes)
+            .await?
+            .try_get("response")?;
+        Ok(stored)
+    }
+
+    /// Records an inbox query's id; `false` when it was seen before (a replay).
+    pub(crate) async fn first_inbox_query(&self, id: &str, sender: &Did, created: Timestamp) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO inbox_queries (id, sender, created) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(sender.as_str())
+        .bind(created.to_string())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+}
+
+/// How long an inbox query's id is remembered: longer than it can stay fresh (5 minutes
+/// either side of its `created`).
+const INBOX_QUERY_MEMORY: parley_protocol::time::Duration = parley_protocol::time::Duration::minutes(15);
+
+/// Creates the SQLite database file owner-only (0600) before SQLite opens it — SQLite
+/// gives its `-wal` and `-shm` files the database file's permissions — and narrows the
+/// files an older version left readable to others.
+fn owner_only_sqlite_files(url: &str) -> Result<()> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") {
+        return Ok(());
+    }
+    let io = |p: &std::path::Path, e: std::io::Error| Error::Config(format!("{}: {e}", p.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| io(path, e))?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| io(&file, e))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_document(text: String) -> Result<serde_json::Value> {

@@ -95,6 +95,9 @@ pub(crate) enum Outcome {
     Stored(String),
     /// Stored before with the same content; the original response.
     Duplicate(String),
+    /// A revocation committed (now, or before a crash): the deletion receipt is signed
+    /// once the deleted content is erased from disk (see [`commit_batch`]).
+    Revoked { message_id: String, deleted: Vec<MessageId> },
     /// The id was used before for different content.
     Conflict,
     /// The consent does not allow it.
@@ -146,8 +149,9 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) {
     let (jobs, senders): (Vec<Job>, Vec<_>) = batch.into_iter().unzip();
     match process(store, &jobs).await {
         Ok(outcomes) => {
+            let outcomes = finish_revocations(store, &jobs, outcomes).await;
             for (outcome, done) in outcomes.into_iter().zip(senders) {
-                let _ = done.send(Ok(outcome));
+                let _ = done.send(outcome);
             }
         }
         Err(e) if jobs.len() == 1 => {
@@ -155,11 +159,40 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) {
         }
         Err(_) => {
             for (job, done) in jobs.iter().zip(senders) {
-                let alone = process(store, std::slice::from_ref(job)).await;
-                let _ = done.send(alone.map(|mut o| o.remove(0)));
+                let alone = match process(store, std::slice::from_ref(job)).await {
+                    Ok(o) => finish_revocations(store, std::slice::from_ref(job), o).await.remove(0),
+                    Err(e) => Err(e),
+                };
+                let _ = done.send(alone);
             }
         }
     }
+}
+
+/// Signs the deletion receipts of the batch's revocations, once what they deleted is
+/// erased from the disk ([`Store::erase_deleted`]): a receipt is never signed for
+/// content still readable in the database file or its write-ahead log. The signed
+/// answer is then stored with the revocation, for redelivery.
+async fn finish_revocations(store: &Store, jobs: &[Job], outcomes: Vec<Outcome>) -> Vec<Result<Outcome>> {
+    if !outcomes.iter().any(|o| matches!(o, Outcome::Revoked { .. })) {
+        return outcomes.into_iter().map(Ok).collect();
+    }
+    let erased = store.erase_deleted().await;
+    let mut out = Vec::with_capacity(outcomes.len());
+    for (outcome, job) in outcomes.into_iter().zip(jobs) {
+        out.push(match (outcome, job, &erased) {
+            (Outcome::Revoked { .. }, _, Err(e)) => Err(Error::NotErased(match e {
+                Error::NotErased(reason) => reason.clone(),
+                other => other.to_string(),
+            })),
+            (Outcome::Revoked { message_id, deleted }, Job::Revoke { answer, .. }, Ok(())) => {
+                let response = answer(deleted);
+                store.set_response(&message_id, &response).await.map(Outcome::Stored)
+            }
+            (other, _, _) => Ok(other),
+        });
+    }
+    out
 }
 
 /// Applies `jobs` in order in one transaction and commits it. Runs of ordinary messages
@@ -213,6 +246,17 @@ async fn accept_run(
         query = query.bind(*id);
     }
     let mut known: HashMap<String, (String, String)> = HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
+    }
+    let sql = format!(
+        "SELECT id, digest, response FROM deleted_messages WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
     for row in query.fetch_all(&mut **tx).await? {
         known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
     }
@@ -288,19 +332,30 @@ async fn accept_run(
 
 async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
     let m = job.message();
-    // Replay: an id is accepted once; the same content again gets the same answer. Later
-    // jobs of the same batch see earlier ones: they share the transaction.
-    if let Some(row) = sqlx::query("SELECT digest, response FROM messages WHERE id = $1")
-        .bind(&m.id)
-        .fetch_optional(&mut **tx)
-        .await?
+    // Replay: an id is accepted once, even after its content was deleted; the same
+    // content again gets the same answer. Later jobs of the same batch see earlier ones:
+    // they share the transaction.
+    if let Some(row) = sqlx::query(
+        "SELECT digest, response, deleted_ids FROM messages WHERE id = $1
+         UNION ALL SELECT digest, response, NULL FROM deleted_messages WHERE id = $1",
+    )
+    .bind(&m.id)
+    .fetch_optional(&mut **tx)
+    .await?
     {
         let digest: String = row.try_get("digest")?;
-        return Ok(if digest == m.digest {
-            Outcome::Duplicate(row.try_get("response")?)
-        } else {
-            Outcome::Conflict
-        });
+        let response: String = row.try_get("response")?;
+        if digest != m.digest {
+            return Ok(Outcome::Conflict);
+        }
+        // A revocation whose receipt a crash kept from being signed: finish it now.
+        if response.is_empty() {
+            let deleted: Option<String> = row.try_get("deleted_ids")?;
+            let deleted = serde_json::from_str(deleted.as_deref().unwrap_or("[]"))
+                .map_err(|e| Error::Refused(format!("stored deleted ids of {}: {e}", m.id)))?;
+            return Ok(Outcome::Revoked { message_id: m.id.clone(), deleted });
+        }
+        return Ok(Outcome::Duplicate(response));
     }
     match job {
         Job::Accept { message, response, need } => {
@@ -328,17 +383,17 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
             insert_message(tx, message, response).await?;
             Ok(Outcome::Stored(response.clone()))
         }
-        Job::Revoke { message, answer } => revoke(tx, backend, message, answer).await,
+        Job::Revoke { message, .. } => revoke(tx, backend, message).await,
     }
 }
 
 /// Deletes every message held under the consent, and the offers and replies sent under
-/// it; keeps the consent's terms marked revoked, so later messages under it are refused.
+/// it; keeps the consent's terms marked revoked, so later messages under it are refused,
+/// and each deleted message's id, digest and receipt, so none can be replayed.
 async fn revoke(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     message: &NewMessage,
-    answer: &DeletionAnswer,
 ) -> Result<Outcome> {
     let consent_id = message.consent_id.clone().unwrap_or_default();
     let sql = format!(
@@ -364,20 +419,57 @@ async fn revoke(
             deleted
                 .push(id.parse::<MessageId>().map_err(|e| Error::Refused(format!("stored id {id}: {e}")))?);
         }
-        sqlx::query("DELETE FROM messages WHERE consent_id = $1 AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')")
-            .bind(&consent_id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("DELETE FROM outbox WHERE consent_id = $1").bind(&consent_id).execute(&mut **tx).await?;
+        delete_under_consent(tx, &consent_id, None).await?;
         sqlx::query("UPDATE consents SET state = 'revoked', revoked = $1 WHERE id = $2")
             .bind(Timestamp::now().to_string())
             .bind(&consent_id)
             .execute(&mut **tx)
             .await?;
     }
-    let response = answer(deleted);
-    insert_message(tx, message, &response).await?;
-    Ok(Outcome::Stored(response))
+    let ids = serde_json::to_string(&deleted.iter().map(|d| d.to_string()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into());
+    insert_message(tx, message, "").await?;
+    sqlx::query("UPDATE messages SET deleted_ids = $1 WHERE id = $2")
+        .bind(ids)
+        .bind(&message.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Outcome::Revoked { message_id: message.id.clone(), deleted })
+}
+
+/// Deletes the person's messages under a consent (all, or those received before
+/// `before`) and what the vendor sent under it, keeping of each message only what replay
+/// protection needs. Consent grants and revocations stay: they are the consent's record.
+pub(crate) async fn delete_under_consent(
+    conn: &mut sqlx::AnyConnection,
+    consent_id: &str,
+    before: Option<&str>,
+) -> Result<u64> {
+    let keep = "kind NOT IN ('ConsentGrant', 'ConsentRevocation')";
+    sqlx::query(&format!(
+        "INSERT INTO deleted_messages (id, sender, digest, response, deleted)
+         SELECT id, sender, digest, response, $3 FROM messages
+         WHERE consent_id = $1 AND ($2 IS NULL OR received < $2) AND {keep}"
+    ))
+    .bind(consent_id)
+    .bind(before)
+    .bind(Timestamp::now().to_string())
+    .execute(&mut *conn)
+    .await?;
+    let deleted = sqlx::query(&format!(
+        "DELETE FROM messages WHERE consent_id = $1 AND ($2 IS NULL OR received < $2) AND {keep}"
+    ))
+    .bind(consent_id)
+    .bind(before)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM outbox WHERE consent_id = $1 AND ($2 IS NULL OR created < $2)")
+        .bind(consent_id)
+        .bind(before)
+        .execute(&mut *conn)
+        .await?;
+    Ok(deleted)
 }
 
 async fn insert_message(tx: &mut Transaction<'static, Any>, m: &NewMessage, response: &str) -> Result<()> {

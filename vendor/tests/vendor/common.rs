@@ -108,6 +108,11 @@ impl TestVendor {
         &self.endpoint.store
     }
 
+    /// The vendor's data folder (key, configuration, SQLite store).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// POSTs raw bytes as JSON; returns the status and the parsed body.
     pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         let resp = reqwest::Client::new()

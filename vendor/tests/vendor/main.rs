@@ -4,8 +4,11 @@
 
 mod cli;
 mod common;
+mod connections;
 mod consent;
+mod erasure;
 mod inbox;
+mod postgres_tls;
 mod refusals;
 mod store;
 

@@ -1,6 +1,6 @@
 // Generated from src-tauri's command list: do not edit. Regenerate with
 // `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-desktop --lib bindings`.
-import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, BackupPick, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, VaultStatus, Vendor } from "./index";
+import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, BackupPick, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, TrustKey, VaultStatus, Vendor } from "./index";
 import { call } from "../ipc";
 
 /**
@@ -155,8 +155,8 @@ export function vendorMyDid(id: string): Promise<string | null> {
 /**
  * Accepts the key a vendor now presents, then delivers what waited for it.
  */
-export function vendorTrust(id: string): Promise<Vendor> {
-  return call("vendor_trust", { id });
+export function vendorTrust(trust: TrustKey): Promise<Vendor> {
+  return call("vendor_trust", { trust });
 }
 
 /**

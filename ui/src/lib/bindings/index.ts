@@ -49,6 +49,7 @@ export type { SupportState } from "./types/SupportState";
 export type { SupportUpdate } from "./types/SupportUpdate";
 export type { SyncReport } from "./types/SyncReport";
 export type { SyncStatus } from "./types/SyncStatus";
+export type { TrustKey } from "./types/TrustKey";
 export type { VaultStatus } from "./types/VaultStatus";
 export type { Vendor } from "./types/Vendor";
 export type { Warranty } from "./types/Warranty";

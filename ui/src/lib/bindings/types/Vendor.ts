@@ -29,6 +29,11 @@ fingerprint: string | null,
  */
 presentedDid: string | null, 
 /**
+ * The fingerprint of that key: what the person checks with the vendor, and names
+ * when accepting it.
+ */
+presentedFingerprint: string | null, 
+/**
  * Where messages are posted (from the descriptor).
  */
 messagesUrl: string | null, 
