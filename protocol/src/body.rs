@@ -44,6 +44,20 @@ pub enum Purpose {
     Improvement,
 }
 
+impl Purpose {
+    /// Every purpose.
+    pub const ALL: [Purpose; 3] = [Self::Service, Self::Quote, Self::Improvement];
+
+    /// The wire form, e.g. `service`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Service => "service",
+            Self::Quote => "quote",
+            Self::Improvement => "improvement",
+        }
+    }
+}
+
 /// What kind of data may travel under a consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -60,6 +74,44 @@ pub enum Category {
     /// A way to reach me that I chose to add.
     Contact,
 }
+
+impl Category {
+    /// Every category.
+    pub const ALL: [Category; 5] =
+        [Self::Intent, Self::Feedback, Self::Support, Self::Product, Self::Contact];
+
+    /// The wire form, e.g. `feedback`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Feedback => "feedback",
+            Self::Support => "support",
+            Self::Product => "product",
+            Self::Contact => "contact",
+        }
+    }
+}
+
+/// Parses the wire form of a vocabulary term, naming the valid ones when it is not one.
+macro_rules! vocabulary_from_str {
+    ($($name:ident: $field:literal),*) => {$(
+        impl std::str::FromStr for $name {
+            type Err = Invalid;
+            fn from_str(s: &str) -> Result<Self, Invalid> {
+                Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
+                    let valid: Vec<&str> = Self::ALL.iter().map(|x| x.as_str()).collect();
+                    Invalid::new($field, format!("{s:?} is not one of {}", valid.join(", ")))
+                })
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+vocabulary_from_str!(Purpose: "purpose", Category: "categories");
 
 /// A standard-form privacy agreement from the IEEE 7012 (MyTerms) roster, by the
 /// identifiers the W3C Data Privacy Vocabulary's `p7012` extension publishes.
@@ -125,6 +177,7 @@ impl std::str::FromStr for AgreementId {
 
 /// An amount of money: a decimal string (never a float) and an ISO 4217 code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Money {
     /// Decimal amount, e.g. `"299.00"`.
@@ -305,6 +358,18 @@ pub enum Decision {
     Alternative,
     /// Declined.
     Refused,
+}
+
+impl Decision {
+    /// The state a consent is in once the vendor has answered so — `agreed`,
+    /// `alternative` or `refused` — as both sides store it.
+    pub fn consent_state(&self) -> &'static str {
+        match self {
+            Self::Accepted => "agreed",
+            Self::Alternative => "alternative",
+            Self::Refused => "refused",
+        }
+    }
 }
 
 /// `ConsentAgreement`: the vendor's signed answer to a `ConsentGrant`.

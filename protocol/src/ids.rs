@@ -108,6 +108,12 @@ impl Timestamp {
     pub fn get(&self) -> OffsetDateTime {
         self.0
     }
+
+    /// Its UTC calendar date, `YYYY-MM-DD`: the form dates take in bodies, and how they
+    /// compare (as text) with one.
+    pub fn date(&self) -> String {
+        self.0.to_offset(time::UtcOffset::UTC).date().to_string()
+    }
 }
 
 impl From<OffsetDateTime> for Timestamp {

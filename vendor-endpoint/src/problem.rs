@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use parley_protocol::VerifyError;
 use serde::Serialize;
 
-use crate::store::writer::ConsentRefusal;
+use crate::consent::ConsentRefusal;
 
 /// The prefix of every problem `type`.
 pub const TYPE_PREFIX: &str = "urn:parley:problem:";
@@ -140,18 +140,14 @@ impl From<ConsentRefusal> for Problem {
             ConsentRefusal::NotAgreed(id, state) => {
                 Self::new(ProblemKind::ConsentNotAgreed, format!("consent {id} is {state}, not agreed"))
             }
-            ConsentRefusal::Category(id, c) => Self::new(
-                ProblemKind::ConsentScope,
-                format!(
-                    "consent {id} does not cover the category {}",
-                    serde_json::to_string(&c).unwrap_or_default()
-                ),
-            ),
+            ConsentRefusal::Category(id, c) => {
+                Self::new(ProblemKind::ConsentScope, format!("consent {id} does not cover the category {c}"))
+            }
             ConsentRefusal::Purpose(id, p) => Self::new(
                 ProblemKind::ConsentScope,
                 format!(
                     "consent {id} is for the purpose {}, which does not cover this message type",
-                    crate::store::writer::purpose_text(p)
+                    p.as_str()
                 ),
             ),
         }

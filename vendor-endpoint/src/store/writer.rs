@@ -14,6 +14,7 @@ use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{consent_row, Backend, Store};
+use crate::consent::{consent_refusal, ConsentNeed, ConsentRefusal};
 use crate::error::{Error, Result};
 
 /// Most requests committed in one transaction.
@@ -31,14 +32,6 @@ pub(crate) struct NewMessage {
     pub score: Option<i64>,
     pub digest: String,
     pub document: String,
-}
-
-/// What the consent a message relies on must allow.
-#[derive(Debug, Clone)]
-pub(crate) struct ConsentNeed {
-    pub consent_id: String,
-    pub categories: Vec<Category>,
-    pub purposes: &'static [Purpose],
 }
 
 /// A new consent, from a `ConsentGrant`.
@@ -71,21 +64,6 @@ impl Job {
             Job::Accept { message, .. } | Job::Grant { message, .. } | Job::Revoke { message, .. } => message,
         }
     }
-}
-
-/// Why a consent does not cover a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConsentRefusal {
-    /// No consent with that id from this sender.
-    Missing(String),
-    /// The person revoked it.
-    Revoked(String),
-    /// It was refused, or an alternative was offered and not taken.
-    NotAgreed(String, String),
-    /// It does not name a category the message carries.
-    Category(String, Category),
-    /// Its purpose does not fit the message type.
-    Purpose(String, Purpose),
 }
 
 /// What became of a request.
@@ -373,7 +351,7 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
             .bind(&message.id)
             .bind(&message.sender)
             .bind(&consent.agreement)
-            .bind(purpose_text(consent.purpose))
+            .bind(consent.purpose.as_str())
             .bind(serde_json::to_string(&consent.categories).unwrap_or_else(|_| "[]".into()))
             .bind(consent.retention_days)
             .bind(consent.state)
@@ -506,37 +484,4 @@ async fn check_consent(
     let row = sqlx::query(&sql).bind(&need.consent_id).fetch_optional(&mut **tx).await?;
     let consent = row.as_ref().map(consent_row).transpose()?;
     Ok(consent_refusal(consent.as_ref(), sender, need))
-}
-
-/// Why `consent` does not cover a message from `sender` needing `need`, if it does not.
-fn consent_refusal(
-    consent: Option<&super::ConsentRow>,
-    sender: &str,
-    need: &ConsentNeed,
-) -> Option<ConsentRefusal> {
-    // Another person's consent is, to this sender, no consent at all.
-    let Some(consent) = consent.filter(|c| c.person == sender) else {
-        return Some(ConsentRefusal::Missing(need.consent_id.clone()));
-    };
-    match consent.state.as_str() {
-        "revoked" => Some(ConsentRefusal::Revoked(consent.id.clone())),
-        "agreed" => {
-            if let Some(c) = need.categories.iter().find(|c| !consent.categories.contains(c)) {
-                Some(ConsentRefusal::Category(consent.id.clone(), *c))
-            } else if !need.purposes.contains(&consent.purpose) {
-                Some(ConsentRefusal::Purpose(consent.id.clone(), consent.purpose))
-            } else {
-                None
-            }
-        }
-        other => Some(ConsentRefusal::NotAgreed(consent.id.clone(), other.to_owned())),
-    }
-}
-
-pub(crate) fn purpose_text(p: Purpose) -> &'static str {
-    match p {
-        Purpose::Service => "service",
-        Purpose::Quote => "quote",
-        Purpose::Improvement => "improvement",
-    }
 }

@@ -43,5 +43,6 @@ async fn store_reaches_postgresql_over_verified_tls_only() {
         + "&sslrootcert=/etc/ssl/certs/ca-certificates.crt";
     assert!(Store::connect(&wrong_ca).await.is_err(), "a server certificate from an untrusted CA is refused");
 
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+    // Best effort: a failed clean-up is not this test's failure.
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
 }

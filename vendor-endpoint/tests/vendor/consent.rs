@@ -24,7 +24,8 @@ async fn full_consent_life_cycle_ends_with_the_data_gone(db: Db) {
     let support = p.support(consent, "SN1 leaks");
     let feedback = p.feedback(consent, 4, "leaky");
     for m in [&support, &feedback] {
-        assert_eq!(v.post(m).await.0, 200);
+        let (status, answer) = v.post(m).await;
+        assert_eq!(status, 200, "{answer}");
     }
     // The vendor answers; the answer is held for the person's inbox.
     parley_vendor::console::reply(

@@ -15,8 +15,9 @@ use serde_json::{json, Value};
 
 use crate::config::VendorConfig;
 use crate::consent::decide;
+use crate::consent::ConsentNeed;
 use crate::problem::{Problem, ProblemKind};
-use crate::store::writer::{ConsentNeed, Job, NewConsent, NewMessage, Outcome, Writer};
+use crate::store::writer::{Job, NewConsent, NewMessage, Outcome, Writer};
 use crate::store::Store;
 
 /// How fresh an inbox query must be: it returns the person's messages to whoever sends
@@ -87,19 +88,14 @@ impl Endpoint {
                         grant.agreement.as_str(),
                         agreement.map(|a| a.as_str()).unwrap_or_default()
                     )),
-                    parley_protocol::Decision::Refused => Some(format!(
-                        "no agreement this vendor accepts covers {}",
-                        crate::store::writer::purpose_text(grant.purpose)
-                    )),
+                    parley_protocol::Decision::Refused => {
+                        Some(format!("no agreement this vendor accepts covers {}", grant.purpose))
+                    }
                 };
                 let body = ConsentAgreement { grant: m.id.into(), decision, agreement, reason };
                 let answer = self.sign(self.answer_to(&m, Body::ConsentAgreement(body)))?;
                 let response = response(&self.receipt(&m, &digest)?, Some(&answer));
-                let state = match decision {
-                    parley_protocol::Decision::Accepted => "agreed",
-                    parley_protocol::Decision::Alternative => "alternative",
-                    parley_protocol::Decision::Refused => "refused",
-                };
+                let state = decision.consent_state();
                 let consent = NewConsent {
                     agreement: grant.agreement.as_str().to_owned(),
                     purpose: grant.purpose,
