@@ -17,7 +17,6 @@ pub mod error;
 pub mod identity;
 pub mod inbox;
 pub mod outbox;
-pub mod proto_tools;
 pub mod records;
 pub mod search;
 pub mod sharing;

@@ -12,19 +12,8 @@ mod contract;
 pub mod error;
 pub mod state;
 
-use std::path::PathBuf;
-
 use parley_agent::KdfParams;
 use tauri::Manager;
-
-/// The vault folder: `$PARLEY_VAULT`, else the platform's data folder (as the CLI).
-fn vault_dir() -> PathBuf {
-    std::env::var_os("PARLEY_VAULT").map(PathBuf::from).unwrap_or_else(|| {
-        directories::ProjectDirs::from("", "", "Parley")
-            .map(|d| d.data_dir().join("vault"))
-            .unwrap_or_else(|| PathBuf::from("parley-vault"))
-    })
-}
 
 /// Runs the app until its window closes.
 pub fn run() {
@@ -36,7 +25,14 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let state = state::AppState::new(vault_dir(), kdf);
+    let vault_dir = match parley_agent::Vault::default_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("parley-desktop: {e}");
+            std::process::exit(1);
+        }
+    };
+    let state = state::AppState::new(vault_dir, kdf);
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())

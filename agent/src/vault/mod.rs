@@ -39,6 +39,22 @@ pub struct Vault {
 }
 
 impl Vault {
+    /// Where the vault lives unless a front end is told otherwise: `$PARLEY_VAULT`, else
+    /// the platform's data folder (`~/.local/share/parley/vault` on Linux).
+    pub fn default_dir() -> Result<PathBuf> {
+        if let Some(dir) = std::env::var_os("PARLEY_VAULT").filter(|d| !d.is_empty()) {
+            return Ok(PathBuf::from(dir));
+        }
+        directories::ProjectDirs::from("", "", "Parley")
+            .map(|d| d.data_dir().join("vault"))
+            .ok_or_else(|| Error::invalid("vault", "this system names no data folder: set PARLEY_VAULT"))
+    }
+
+    /// Whether `dir` holds a vault (its key file exists: until it does, there is none).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(KEY_FILE).exists()
+    }
+
     /// Creates a new vault in `dir` (made if missing) sealed with `passphrase`.
     pub async fn create(dir: &Path, passphrase: &Passphrase, kdf: KdfParams) -> Result<Self> {
         let (db, key_path) = (dir.join(DB_FILE), dir.join(KEY_FILE));

@@ -30,7 +30,7 @@ fn today() -> String {
 
 fn status(s: &AppState) -> VaultStatus {
     VaultStatus {
-        exists: s.vault_dir.join("vault.key").exists(),
+        exists: Vault::exists(&s.vault_dir),
         unlocked: s.is_unlocked(),
         dir: s.vault_dir.display().to_string(),
     }

@@ -3,8 +3,8 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+use crate::proto_tools::{self, ToolError};
 use clap::Subcommand;
-use parley_agent::proto_tools::{self, ToolError};
 
 use super::Failure;
 

@@ -1,5 +1,7 @@
-//! Argument parsing and dispatch for `parley`. Every command is a thin client of the
-//! `parley-agent` library: parse, call, print, map the error to an exit code.
+//! `parley`: the person's command line. A thin client of the `parley-agent` library:
+//! it parses arguments, calls the library, prints, and maps errors to exit codes
+//! (1 for a refused operation or failed check, 2 for usage and unusable input). The
+//! library's errors say what happened; what to type next is added here.
 
 /// `println!` that does not panic when stdout is closed (`parley outbox | head -1`):
 /// once the reader has gone, what is left to print has nowhere to go.
@@ -14,6 +16,7 @@ mod delivery;
 mod output;
 mod passphrase;
 mod proto;
+mod proto_tools;
 mod records;
 mod vault;
 
@@ -29,7 +32,7 @@ use parley_agent::{Error, KdfParams, Vault};
 #[command(name = "parley", version, about)]
 struct Cli {
     /// The vault folder [default: $PARLEY_VAULT, else the platform's data folder].
-    #[arg(long, global = true, env = "PARLEY_VAULT")]
+    #[arg(long, global = true)]
     vault: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -183,13 +186,7 @@ impl From<Error> for Failure {
     }
 }
 
-fn default_vault_dir() -> Result<PathBuf, Failure> {
-    directories::ProjectDirs::from("", "", "Parley").map(|d| d.data_dir().join("vault")).ok_or_else(|| {
-        Failure::usage("cannot find a data folder for the vault: give --vault DIR or set PARLEY_VAULT")
-    })
-}
-
-pub(crate) fn run() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = dispatch(cli);
     match result {
@@ -210,7 +207,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     let ctx = Context {
         vault_dir: match cli.vault {
             Some(d) => d,
-            None => default_vault_dir()?,
+            None => Vault::default_dir()?,
         },
         kdf: KdfParams::from_env()?,
         opened: Mutex::new(Vec::new()),
