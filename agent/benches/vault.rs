@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use parley_agent::ids::ProductId;
 use parley_agent::records::products::Product;
 use parley_agent::records::{Money, Page};
 use parley_agent::{KdfParams, Passphrase, Vault};
@@ -25,7 +26,7 @@ fn product(i: usize) -> Product {
     // One product in 1,000 carries a rare word, to measure a selective search.
     let rare = if i % 1000 == 7 { " zephyrine" } else { "" };
     Product {
-        id: format!("{:08x}-0000-4000-8000-{:012x}", i, i),
+        id: ProductId::parse(&format!("{:08x}-0000-4000-8000-{:012x}", i, i)).expect("a whole id"),
         name: format!("{word} model {}", i % 977),
         vendor: Some(format!("Vendor {}", i % 313)),
         model: Some(format!("M-{}", i % 4099)),

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use crate::error::Result;
+use crate::ids::{ConsentRecordId, VendorId};
 use crate::vault::Vault;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -20,8 +21,8 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 #[derive(Debug, Clone)]
 pub struct Entry {
     action: String,
-    vendor_id: Option<String>,
-    consent_id: Option<String>,
+    vendor_id: Option<VendorId>,
+    consent_id: Option<ConsentRecordId>,
     summary: String,
     detail: Value,
 }
@@ -38,13 +39,13 @@ impl Entry {
         }
     }
     /// The vendor it concerns.
-    pub fn vendor(mut self, id: &str) -> Self {
-        self.vendor_id = Some(id.into());
+    pub fn vendor(mut self, id: &VendorId) -> Self {
+        self.vendor_id = Some(id.clone());
         self
     }
     /// The consent it concerns.
-    pub fn consent(mut self, id: &str) -> Self {
-        self.consent_id = Some(id.into());
+    pub fn consent(mut self, id: &ConsentRecordId) -> Self {
+        self.consent_id = Some(id.clone());
         self
     }
     /// Structured detail (what exactly was shared or changed).
@@ -66,9 +67,9 @@ pub struct AuditEntry {
     /// What kind of event (`consent.created`, `message.sent`, …).
     pub action: String,
     /// The vendor concerned, if any.
-    pub vendor_id: Option<String>,
+    pub vendor_id: Option<VendorId>,
     /// The consent concerned, if any.
-    pub consent_id: Option<String>,
+    pub consent_id: Option<ConsentRecordId>,
     /// One line for people.
     pub summary: String,
     /// Structured detail.
@@ -116,7 +117,7 @@ pub(crate) async fn append_in(conn: &mut SqliteConnection, entry: Entry) -> Resu
             .await?;
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_owned()));
     let seq = prev_seq + 1;
-    let at = crate::records::now();
+    let at = crate::clock::now();
     let hash = entry_hash(&prev_hash, seq, &at, &entry);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, action, vendor_id, consent_id, summary, detail, prev_hash, hash)
@@ -164,8 +165,13 @@ fn row_to_entry(r: &sqlx::sqlite::SqliteRow) -> AuditEntry {
 }
 
 impl Vault {
-    /// The audit log, oldest first, optionally only what concerns one vendor.
-    pub async fn audit_log(&self, vendor_id: Option<&str>) -> Result<Vec<AuditEntry>> {
+    /// The audit log, oldest first, optionally only what concerns one vendor (id, prefix
+    /// or name).
+    pub async fn audit_log(&self, vendor: Option<&str>) -> Result<Vec<AuditEntry>> {
+        let vendor_id = match vendor {
+            Some(v) => Some(self.vendors().get(v).await?.id),
+            None => None,
+        };
         let rows = sqlx::query("SELECT * FROM audit_log WHERE ?1 IS NULL OR vendor_id = ?1 ORDER BY seq")
             .bind(vendor_id)
             .fetch_all(self.pool())

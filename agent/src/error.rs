@@ -1,4 +1,9 @@
-//! The agent layer's error: what went wrong, in words a person can act on.
+//! The agent layer's error: what went wrong, in words. Each front end adds its own
+//! hint of what to do next (the CLI the command to type, the desktop app the screen to
+//! open), keyed on the variant or its [`ErrorCode`].
+
+use parley_protocol::{Category, Purpose};
+use serde::Serialize;
 
 use std::path::PathBuf;
 
@@ -10,7 +15,7 @@ pub enum Error {
     #[error("wrong passphrase")]
     WrongPassphrase,
     /// There is no vault in the folder.
-    #[error("no vault at {0} (create one with `parley init`)")]
+    #[error("no vault at {0}")]
     NoVault(PathBuf),
     /// Creating or importing over an existing vault.
     #[error("a vault already exists at {0}")]
@@ -62,7 +67,7 @@ pub enum Error {
     /// The vendor presented a key other than the one pinned on first contact.
     #[error(
         "vendor {vendor} now presents key {presented}, not the pinned {pinned}: nothing is exchanged with it \
-         until you check this with the vendor and accept the new key (`parley vendor trust {vendor} --accept-new-key`)"
+         until you check this with the vendor and accept the new key"
     )]
     VendorKeyChanged {
         /// The vendor's name.
@@ -74,18 +79,16 @@ pub enum Error {
     },
     /// No agreed, unrevoked consent with the vendor covers what a message would share.
     #[error(
-        "no agreed consent with {vendor} covers {need}: grant one first \
-         (`parley consent grant --vendor {vendor} --purpose {purpose} --categories {categories} --retention-days N`)"
+        "no agreed consent with {vendor} covers sharing {category} for {}",
+        crate::exchange::compose::purposes_in_words(purposes)
     )]
     ConsentMissing {
         /// The vendor's name.
         vendor: String,
-        /// What the message needs, in words.
-        need: String,
-        /// A purpose that would cover it.
-        purpose: String,
-        /// The categories it would carry.
-        categories: String,
+        /// The category the message would carry.
+        category: Category,
+        /// The purposes that would cover it, the usual one first.
+        purposes: Vec<Purpose>,
     },
     /// The vendor cannot be reached, or answered with a server failure; what was being
     /// sent stays queued.
@@ -115,6 +118,17 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// A stored value no version of Parley writes: the vault's database was altered or
+    /// damaged.
+    #[error("the vault holds a damaged record: {table}.{column} is {value:?}")]
+    Damaged {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What it holds.
+        value: String,
+    },
     /// A file operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -128,27 +142,41 @@ pub enum Error {
     Database(#[from] sqlx::Error),
 }
 
+/// The failures a caller acts on, by a stable name: what the desktop app branches on
+/// (a wrong passphrase, a vendor whose key changed, a consent to ask for), and what sync
+/// reports tell apart (passes by itself, or needs the person). Everything else is
+/// `other`: its message says what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// The passphrase does not open the vault.
+    WrongPassphrase,
+    /// A vendor presents a new key the person has not accepted.
+    VendorKeyChanged,
+    /// A message needs a consent the person has not given.
+    ConsentMissing,
+    /// A vendor could not be reached; what was being sent waits.
+    Unreachable,
+    /// A vendor refused a message.
+    Refused,
+    /// A vendor sent something that does not verify or does not fit.
+    BadAnswer,
+    /// Anything else.
+    Other,
+}
+
 impl Error {
-    /// A stable, short name of the failure, for callers that act on it (the desktop app,
-    /// scripts reading `--json`): `wrong-passphrase`, `vendor-key-changed`, ….
-    pub fn code(&self) -> &'static str {
+    /// The failure's [`ErrorCode`].
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::WrongPassphrase => "wrong-passphrase",
-            Self::NoVault(_) => "no-vault",
-            Self::VaultExists(_) => "vault-exists",
-            Self::KeyFileDamaged { .. } => "key-file-damaged",
-            Self::DatabaseCorrupt { .. } => "database-corrupt",
-            Self::Invalid { .. } => "invalid",
-            Self::NotFound { .. } => "not-found",
-            Self::Conflict(_) => "conflict",
-            Self::Backup { .. } => "backup",
-            Self::VendorKeyChanged { .. } => "vendor-key-changed",
-            Self::ConsentMissing { .. } => "consent-missing",
-            Self::Unreachable { .. } => "unreachable",
-            Self::Refused { .. } => "refused",
-            Self::BadAnswer { .. } => "bad-answer",
-            Self::Io { .. } => "io",
-            Self::Database(_) => "database",
+            Self::WrongPassphrase => ErrorCode::WrongPassphrase,
+            Self::VendorKeyChanged { .. } => ErrorCode::VendorKeyChanged,
+            Self::ConsentMissing { .. } => ErrorCode::ConsentMissing,
+            Self::Unreachable { .. } => ErrorCode::Unreachable,
+            Self::Refused { .. } => ErrorCode::Refused,
+            Self::BadAnswer { .. } => ErrorCode::BadAnswer,
+            _ => ErrorCode::Other,
         }
     }
 

@@ -72,4 +72,15 @@ impl Vault {
         })?;
         Ok(Identity { master: Zeroizing::new(master) })
     }
+
+    /// The person's own DID with a vendor (id, prefix or name), once the vendor's key is
+    /// known.
+    pub async fn my_did_with(&self, vendor: &str) -> Result<Option<Did>> {
+        let v = self.vendors().get(vendor).await?;
+        let mut conn = self.pool().acquire().await?;
+        let salt = crate::records::vendors::pairwise_salt(&mut conn, &v.id).await?;
+        drop(conn);
+        let identity = self.identity().await?;
+        Ok(salt.map(|salt| identity.pairwise_did(&salt)))
+    }
 }

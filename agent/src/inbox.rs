@@ -1,41 +1,51 @@
 //! The inbox: offers and replies vendors sent to the person, kept exactly as signed,
-//! stored only after their proof verified against the vendor's pinned key. Pulling them
-//! is [`crate::sync`]'s part; this module stores and lists them by thread.
+//! stored only after their proof verified against the vendor's pinned key. Every query
+//! of the inbox table is here; pulling is [`crate::exchange::pull`]'s part.
 
-use parley_protocol::{Body, Message, Verified};
+use parley_protocol::{Body, Message, MessageType, Verified};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use crate::audit::{append_in, Entry};
-use crate::error::Result;
-use crate::outbox::uuid_of;
-use crate::records::now;
+use crate::error::{Error, Result};
+use crate::ids::{ConsentRecordId, MessageUuid, VendorId};
+use crate::records::{intents, now, state_enum, stored, support};
 use crate::vault::Vault;
+
+state_enum! {
+    /// What the person did with a message a vendor sent.
+    InboxState {
+        /// Received.
+        New = "new",
+        /// An offer the person took.
+        Accepted = "accepted",
+    }
+}
 
 /// A message a vendor sent to the person.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct InboxMessage {
-    /// The message id (UUID).
-    pub id: String,
+    /// The message id (its UUID).
+    pub id: MessageUuid,
     /// The vendor who sent it.
-    pub vendor_id: String,
+    pub vendor_id: VendorId,
     /// The vendor's name.
     pub vendor: String,
     /// `Offer` or `Reply`.
     #[serde(rename = "type")]
-    pub message_type: String,
+    pub message_type: MessageType,
     /// The thread: the id of the person's message that started it.
-    pub thread: Option<String>,
+    pub thread: Option<MessageUuid>,
     /// The message it answers.
-    pub in_reply_to: Option<String>,
+    pub in_reply_to: Option<MessageUuid>,
     /// For an offer, the intent message it answers.
-    pub intent: Option<String>,
-    /// `new`, or `accepted` for an offer the person took.
-    pub state: String,
+    pub intent: Option<MessageUuid>,
+    /// New, or accepted for an offer the person took.
+    pub state: InboxState,
     /// The signed message's body.
     pub body: Value,
     /// The whole signed message.
@@ -46,50 +56,61 @@ pub struct InboxMessage {
     pub received: String,
 }
 
-pub(crate) fn from_row(r: &SqliteRow) -> InboxMessage {
-    let message: String = r.get("message");
-    let message: Value = serde_json::from_str(&message).unwrap_or(Value::Null);
-    InboxMessage {
+fn from_row(r: &SqliteRow) -> Result<InboxMessage> {
+    let damaged =
+        |column: &str, value: String| Error::Damaged { table: "inbox".into(), column: column.into(), value };
+    let text: String = r.get("message");
+    let message: Value = serde_json::from_str(&text).map_err(|_| damaged("message", text.clone()))?;
+    let kind: String = r.get("type");
+    Ok(InboxMessage {
         id: r.get("id"),
         vendor_id: r.get("vendor_id"),
         vendor: r.get("vendor_name"),
-        message_type: r.get("type"),
+        message_type: kind.parse().map_err(|_| damaged("type", kind.clone()))?,
         thread: r.get("thread"),
         in_reply_to: r.get("in_reply_to"),
         intent: r.get("intent"),
-        state: r.get("state"),
+        state: stored("inbox", "state", r.get::<String, _>("state"))?,
         body: message["body"].clone(),
         message,
         created: r.get("created"),
         received: r.get("received"),
-    }
+    })
 }
 
 const SELECT: &str =
     "SELECT inbox.*, vendors.name AS vendor_name FROM inbox JOIN vendors ON vendors.id = inbox.vendor_id";
 
-/// Stores a verified vendor→person message once; returns whether it was new.
+/// Whether a message with this id was stored already.
+pub(crate) async fn holds(conn: &mut SqliteConnection, id: &MessageUuid) -> Result<bool> {
+    let known: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM inbox WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
+    Ok(known.is_some())
+}
+
+/// Stores a verified vendor→person message once; returns whether it was new. A reply
+/// in a support request's thread means it was answered; an offer for a sent intent
+/// means it has offers.
 pub(crate) async fn store_in(
     conn: &mut SqliteConnection,
-    vendor_id: &str,
+    vendor_id: &VendorId,
     vendor_name: &str,
     m: &Verified<Message>,
 ) -> Result<bool> {
     let intent = match &m.body {
-        Body::Offer(o) => Some(uuid_of(&o.intent.to_string())),
+        Body::Offer(o) => Some(MessageUuid::from(&o.intent)),
         _ => None,
     };
-    let id = uuid_of(&m.id.to_string());
-    let thread = m.thread.map(|t| uuid_of(&t.to_string()));
+    let thread = m.thread.as_ref().map(MessageUuid::from);
     let inserted = sqlx::query(
         "INSERT INTO inbox (id, vendor_id, type, thread, in_reply_to, intent, message, created, received)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(&id)
+    .bind(MessageUuid::from(&m.id))
     .bind(vendor_id)
     .bind(m.message_type().as_str())
     .bind(&thread)
-    .bind(m.in_reply_to.map(|t| uuid_of(&t.to_string())))
+    .bind(m.in_reply_to.as_ref().map(MessageUuid::from))
     .bind(&intent)
     .bind(m.canonical())
     .bind(m.created.to_string())
@@ -103,31 +124,24 @@ pub(crate) async fn store_in(
             .vendor(vendor_id)
             .detail(json!({"message": m.id.to_string(), "type": m.message_type().as_str(),
                            "digest": m.digest(), "thread": thread, "body": m.document()["body"]}));
-        if let Some(c) = m.consent {
-            entry = entry.consent(&uuid_of(&c.to_string()));
+        if let Some(c) = &m.consent {
+            entry = entry.consent(&ConsentRecordId::from(c));
         }
         append_in(conn, entry).await?;
-        // A reply in a support request's thread means the request was answered; an
-        // offer for an intent moves it to "offers". Both only from the state "sent".
-        let advances = [
-            (
-                "UPDATE support_requests SET state = 'answered', updated = ?1 WHERE state = 'sent' AND id = \
-              (SELECT record_id FROM outbox WHERE id = ?2 AND record_kind = 'support')",
-                &thread,
-            ),
-            (
-                "UPDATE intents SET state = 'offers', updated = ?1 WHERE state = 'sent' AND id = \
-              (SELECT record_id FROM outbox WHERE id = ?2 AND record_kind = 'intent')",
-                &intent,
-            ),
-        ];
-        for (sql, message) in advances {
-            if let Some(message) = message {
-                sqlx::query(sql).bind(now()).bind(message).execute(&mut *conn).await?;
-            }
+        if let Some(thread) = &thread {
+            support::reply_arrived_in(conn, thread).await?;
+        }
+        if let Some(intent) = &intent {
+            intents::offer_arrived_in(conn, intent).await?;
         }
     }
     Ok(inserted)
+}
+
+/// Marks the offer the person took.
+pub(crate) async fn accepted_in(conn: &mut SqliteConnection, offer: &MessageUuid) -> Result<()> {
+    sqlx::query("UPDATE inbox SET state = 'accepted' WHERE id = ?").bind(offer).execute(&mut *conn).await?;
+    Ok(())
 }
 
 impl Vault {
@@ -146,14 +160,33 @@ impl Vault {
         .bind(vendor_id)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     /// One inbox message by id (or a unique prefix).
     pub async fn inbox_message(&self, id: &str) -> Result<InboxMessage> {
-        let id = crate::records::resolve_id(self.pool(), "inbox", "inbox message", id).await?;
+        let id: MessageUuid = crate::records::resolve_id(self.pool(), "inbox", "inbox message", id).await?;
         let row =
             sqlx::query(&format!("{SELECT} WHERE inbox.id = ?")).bind(&id).fetch_one(self.pool()).await?;
-        Ok(from_row(&row))
+        from_row(&row)
+    }
+
+    /// The offers vendors made for an intent (id or prefix), oldest first.
+    pub async fn offers(&self, intent: &str) -> Result<Vec<InboxMessage>> {
+        let intent = self.intents().get(intent).await?;
+        let sent: Vec<MessageUuid> = self
+            .outbox_for(crate::ids::RecordKind::Intent, &(&intent.id).into())
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        let mut offers: Vec<_> = self
+            .inbox(None)
+            .await?
+            .into_iter()
+            .filter(|m| m.intent.as_ref().is_some_and(|i| sent.contains(i)))
+            .collect();
+        offers.sort_by(|a, b| a.created.cmp(&b.created));
+        Ok(offers)
     }
 }

@@ -8,6 +8,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::error::Result;
+use crate::ids::{RecordId, RecordKind};
+use crate::records::products::Product;
+use crate::records::stored;
 use crate::vault::Vault;
 
 /// One match.
@@ -15,10 +18,10 @@ use crate::vault::Vault;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
-    /// `product`, `intent`, `feedback` or `support`.
-    pub kind: String,
+    /// A product, intent, feedback or support request.
+    pub kind: RecordKind,
     /// The record's id.
-    pub id: String,
+    pub id: RecordId,
     /// Its title line.
     pub title: String,
     /// The matching text, matches in [brackets].
@@ -49,15 +52,27 @@ impl Vault {
         .fetch_all(self.pool())
         .await
         .map_err(|e| self.classify(e))?;
-        Ok(rows
-            .iter()
-            .map(|r| SearchHit {
-                kind: r.get("kind"),
-                id: r.get("record_id"),
-                title: r.get("title"),
-                snippet: r.get("snippet"),
+        rows.iter()
+            .map(|r| {
+                Ok(SearchHit {
+                    kind: stored("search_index", "kind", r.get::<String, _>("kind"))?,
+                    id: r.get("record_id"),
+                    title: r.get("title"),
+                    snippet: r.get("snippet"),
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    /// Products matching every word of `text`, best first (at most `limit`; 0: 200).
+    pub async fn search_products(&self, text: &str, limit: u32) -> Result<Vec<Product>> {
+        let mut out = Vec::new();
+        for hit in self.search(text, if limit == 0 { 200 } else { limit }).await? {
+            if hit.kind == RecordKind::Product {
+                out.push(self.products().get(hit.id.as_str()).await?);
+            }
+        }
+        Ok(out)
     }
 }
 

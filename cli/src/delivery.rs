@@ -3,10 +3,9 @@
 //! a thin call into `parley-agent`; this module only prints.
 
 use clap::Args;
+use parley_agent::exchange::{Preview, Sent, SyncOptions, SyncReport};
 use parley_agent::outbox::{OutboxFilter, OutboxItem, OutboxState};
-use parley_agent::sharing::{Preview, Sent};
-use parley_agent::sync::{SyncOptions, SyncReport};
-use parley_agent::Vault;
+use parley_agent::{ErrorCode, Vault};
 
 use super::{output, Context, Failure};
 
@@ -26,10 +25,6 @@ pub(crate) struct SendArgs {
     pub json: bool,
 }
 
-fn short(id: &str) -> &str {
-    &id[..id.len().min(8)]
-}
-
 /// Prints what would leave: a header per vendor on stderr, the signed JSON on stdout.
 pub(crate) fn print_previews(previews: &[Preview], json: bool) -> Result<(), Failure> {
     if json {
@@ -37,7 +32,7 @@ pub(crate) fn print_previews(previews: &[Preview], json: bool) -> Result<(), Fai
     }
     for p in previews {
         let consent =
-            p.consent_id.as_deref().map(|c| format!(" under consent {}", short(c))).unwrap_or_default();
+            p.consent_id.as_ref().map(|c| format!(" under consent {}", c.short())).unwrap_or_default();
         eprintln!("# to {}{consent} (id, created and proof are made afresh when sent)", p.vendor);
         output::json(&p.message)?;
     }
@@ -45,7 +40,7 @@ pub(crate) fn print_previews(previews: &[Preview], json: bool) -> Result<(), Fai
 }
 
 fn describe(item: &OutboxItem) -> String {
-    let what = format!("{} {} to {}", item.message_type, short(&item.id), item.vendor);
+    let what = format!("{} {} to {}", item.message_type, item.id.short(), item.vendor);
     match item.state {
         OutboxState::Delivered => format!("delivered {what} (receipt verified)"),
         OutboxState::Queued => format!(
@@ -72,8 +67,18 @@ pub(crate) fn print_sent(sent: &Sent, json: bool) -> Result<(), Failure> {
     // Queued because the vendor is unreachable is fine (sync retries); queued because
     // its key changed or its answer did not verify is not.
     match sent.problems.iter().find(|p| p.needs_attention()) {
-        Some(p) => Err(Failure::refused(format!("{}: {}", p.vendor, p.error))),
+        Some(p) => Err(Failure::refused(problem(p))),
         None => Ok(()),
+    }
+}
+
+/// A vendor's problem, with what to do about it when the person can do something.
+fn problem(p: &parley_agent::exchange::SyncProblem) -> String {
+    match p.code {
+        ErrorCode::VendorKeyChanged => {
+            format!("{}: {}: {}", p.vendor, p.error, super::key_changed_hint(&p.vendor))
+        }
+        _ => format!("{}: {}", p.vendor, p.error),
     }
 }
 
@@ -84,8 +89,8 @@ pub(crate) async fn sync(
     now: bool,
     json: bool,
 ) -> Result<(), Failure> {
-    let vault = ctx.open().await?;
-    let report = vault.sync(&SyncOptions { vendor, now, skip_inbox: false }).await?;
+    let agent = ctx.agent().await?;
+    let report = agent.sync(&SyncOptions { vendor, now, skip_inbox: false }).await?;
     print_report(&report, json)
 }
 
@@ -104,7 +109,7 @@ fn print_report(report: &SyncReport, json: bool) -> Result<(), Failure> {
             report.received
         );
         for p in &report.problems {
-            eprintln!("parley: {}: {}", p.vendor, p.error);
+            eprintln!("parley: {}", problem(p));
         }
     }
     if report.problems.is_empty() && report.rejected.is_empty() {
@@ -136,7 +141,7 @@ pub(crate) async fn outbox(ctx: &Context, all: bool, json: bool) -> Result<(), F
         };
         say!(
             "{}  {:<9}  {:<17}  {}{}  {}",
-            short(&item.id),
+            item.id.short(),
             item.state,
             item.message_type,
             item.vendor,
@@ -157,11 +162,11 @@ pub(crate) async fn inbox(ctx: &Context, vendor: Option<String>, json: bool) -> 
     if messages.is_empty() {
         eprintln!("(inbox empty: `parley sync` pulls new offers and replies)");
     }
-    let mut thread: Option<String> = None;
+    let mut thread = None;
     for m in &messages {
         let t = m.thread.clone().unwrap_or_else(|| m.id.clone());
-        if thread.as_deref() != Some(&t) {
-            say!("thread {} with {}", short(&t), m.vendor);
+        if thread.as_ref() != Some(&t) {
+            say!("thread {} with {}", t.short(), m.vendor);
             thread = Some(t);
         }
         let text = m.body["text"].as_str().unwrap_or("");
@@ -169,7 +174,7 @@ pub(crate) async fn inbox(ctx: &Context, vendor: Option<String>, json: bool) -> 
             (serde_json::Value::String(a), serde_json::Value::String(c)) => format!("{a} {c}: "),
             _ => String::new(),
         };
-        say!("  {}  {}  {:<5}  {price}{text}", short(&m.id), m.created, m.message_type);
+        say!("  {}  {}  {:<5}  {price}{text}", m.id.short(), m.created, m.message_type);
     }
     Ok(())
 }
@@ -192,7 +197,7 @@ pub(crate) async fn offers(vault: &Vault, intent: &str, json: bool) -> Result<()
         let until = o.body["validUntil"].as_str().map(|u| format!(" (valid until {u})")).unwrap_or_default();
         say!(
             "{}  {:<8}  {}  {price}{until}  {}",
-            short(&o.id),
+            o.id.short(),
             o.state,
             o.vendor,
             o.body["text"].as_str().unwrap_or("")
@@ -210,28 +215,20 @@ pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) ->
     for v in &report {
         say!("{}", v.vendor);
         for c in &v.consents {
-            let categories: Vec<String> = c
-                .consent
-                .categories
-                .iter()
-                .filter_map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)))
-                .collect();
+            let categories: Vec<&str> = c.consent.categories.iter().map(|k| k.as_str()).collect();
             say!(
                 "  consent {}  {}  {}  {}  {} days  {}",
-                short(&c.consent.id),
+                c.consent.id.short(),
                 c.consent.state,
                 c.consent.agreement.as_str(),
-                serde_json::to_value(c.consent.purpose)
-                    .ok()
-                    .and_then(|p| p.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                c.consent.purpose,
                 c.consent.retention_days,
                 categories.join(",")
             );
             for m in &c.messages {
                 say!(
                     "    {}  {:<9}  {:<17}  {}  {}",
-                    short(&m.id),
+                    m.id.short(),
                     m.state,
                     m.message_type,
                     m.created,
@@ -240,7 +237,7 @@ pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) ->
             }
         }
         for m in &v.without_consent {
-            say!("  {}  {:<9}  {:<17}  {}  {}", short(&m.id), m.state, m.message_type, m.created, m.digest);
+            say!("  {}  {:<9}  {:<17}  {}  {}", m.id.short(), m.state, m.message_type, m.created, m.digest);
         }
     }
     Ok(())

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use clap::{Parser, Subcommand};
-use parley_agent::{Error, KdfParams, Vault};
+use parley_agent::{Agent, Error, KdfParams, Vault};
 
 /// Parley: your data, your terms, signed.
 #[derive(Parser)]
@@ -149,6 +149,11 @@ impl Context {
         Ok(self.keep(Vault::open(&self.vault_dir, &pass).await?))
     }
 
+    /// The vault, opened for dealing with vendors.
+    pub(crate) async fn agent(&self) -> Result<Agent, Failure> {
+        Ok(Agent::new(self.open().await?)?)
+    }
+
     /// Registers `vault` to be closed before the process exits.
     pub(crate) fn keep(&self, vault: Vault) -> Vault {
         if let Ok(mut opened) = self.opened.lock() {
@@ -182,8 +187,33 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Self::refused(e)
+        match hint(&e) {
+            Some(hint) => Self::refused(format!("{e}: {hint}")),
+            None => Self::refused(e),
+        }
     }
+}
+
+/// What to type next, for the failures a command can get past.
+fn hint(e: &Error) -> Option<String> {
+    Some(match e {
+        Error::NoVault(_) => "create one with `parley init`".into(),
+        Error::VendorKeyChanged { vendor, .. } => key_changed_hint(vendor),
+        Error::ConsentMissing { vendor, category, purposes } => format!(
+            "grant one first (`parley consent grant --vendor {vendor:?} --purpose {} --categories {category} \
+             --retention-days N`)",
+            purposes.first().map(|p| p.as_str()).unwrap_or("service")
+        ),
+        _ => return None,
+    })
+}
+
+/// What to do about a vendor whose key changed.
+pub(crate) fn key_changed_hint(vendor: &str) -> String {
+    format!(
+        "compare the new key's fingerprint (`parley vendor show {vendor:?}`) with what the vendor publishes, then \
+         `parley vendor trust {vendor:?} --accept-new-key --key FINGERPRINT`"
+    )
 }
 
 fn main() -> ExitCode {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use parley_agent::outbox::OutboxState;
 use parley_agent::records::consents::{ConsentFields, ConsentState};
 use parley_agent::records::feedback::FeedbackFields;
 use parley_agent::records::intents::{IntentFields, IntentState};
@@ -204,7 +205,7 @@ pub(crate) async fn product(ctx: &Context, cmd: ProductCommand) -> Result<(), Fa
     }
 }
 
-fn deleted(kind: &str, id: &str) -> Result<(), Failure> {
+fn deleted(kind: &str, id: &impl std::fmt::Display) -> Result<(), Failure> {
     eprintln!("Deleted {kind} {id}");
     Ok(())
 }
@@ -249,25 +250,22 @@ pub(crate) enum VendorCommand {
 }
 
 pub(crate) async fn vendor(ctx: &Context, command: VendorCommand) -> Result<(), Failure> {
-    let vault = ctx.open().await?;
+    let agent = ctx.agent().await?;
+    let vault = agent.vault();
     let vendors = vault.vendors();
     let fields = |a: VendorArgs| VendorFields { name: a.name, url: a.url, did: a.did };
     let verb = match command {
         VendorCommand::Verb(verb) => verb,
         VendorCommand::Trust { vendor, accept_new_key: _, key, json } => {
-            let v = vault.accept_new_vendor_key(&vendor, key.as_deref()).await?;
+            let (v, report) = agent.trust_vendor_key(&vendor, key.as_deref()).await?;
             eprintln!(
                 "Accepted the new key of {}: fingerprint {}",
                 v.name,
                 v.fingerprint.as_deref().unwrap_or("?")
             );
             output::record(&v, json)?;
-            // What waited for this decision can leave now.
-            let options =
-                parley_agent::sync::SyncOptions { vendor: Some(v.id.clone()), now: true, skip_inbox: true };
-            let report = vault.sync(&options).await?;
             for item in &report.delivered {
-                eprintln!("delivered {} {} to {}", item.message_type, &item.id[..8], item.vendor);
+                eprintln!("delivered {} {} to {}", item.message_type, item.id.short(), item.vendor);
             }
             return match report.problems.first() {
                 Some(p) => {
@@ -280,7 +278,7 @@ pub(crate) async fn vendor(ctx: &Context, command: VendorCommand) -> Result<(), 
     match verb {
         Verb::Add { fields: a, json } if a.url.is_some() && a.did.is_none() && !a.offline => {
             let url = a.url.clone().unwrap_or_default();
-            let v = vault.discover_vendor(&url, a.name).await?;
+            let v = agent.discover_vendor(&url, a.name).await?;
             eprintln!(
                 "Added {} and pinned its key: fingerprint {} (compare it with what the vendor publishes)",
                 v.name,
@@ -294,7 +292,7 @@ pub(crate) async fn vendor(ctx: &Context, command: VendorCommand) -> Result<(), 
             let vendor = vendors.get(&id).await?;
             let mut shown = serde_json::to_value(&vendor).map_err(Failure::refused)?;
             // The person's own pairwise DID with this vendor, once the vendor's is known.
-            if let Some(did) = vault.my_did_with(&vendor.id).await? {
+            if let Some(did) = vault.my_did_with(vendor.id.as_str()).await? {
                 shown["myDid"] = did.to_string().into();
             }
             output::record(&shown, json)
@@ -385,23 +383,23 @@ pub(crate) enum IntentCommand {
 }
 
 pub(crate) async fn intent(ctx: &Context, command: IntentCommand) -> Result<(), Failure> {
-    let vault = ctx.open().await?;
-    let intents = vault.intents();
+    let agent = ctx.agent().await?;
+    let intents = agent.vault().intents();
     let verb = match command {
         IntentCommand::Verb(verb) => verb,
         IntentCommand::Send { id, vendors, preview, json } => {
             return if preview {
-                delivery::print_previews(&vault.preview_intent(&id, &vendors).await?, json)
+                delivery::print_previews(&agent.preview_intent(&id, &vendors).await?, json)
             } else {
-                delivery::print_sent(&vault.send_intent(&id, &vendors).await?, json)
+                delivery::print_sent(&agent.send_intent(&id, &vendors).await?, json)
             };
         }
-        IntentCommand::Offers { id, json } => return delivery::offers(&vault, &id, json).await,
+        IntentCommand::Offers { id, json } => return delivery::offers(agent.vault(), &id, json).await,
         IntentCommand::Accept { offer, json } => {
-            return delivery::print_sent(&vault.accept_offer(&offer).await?, json)
+            return delivery::print_sent(&agent.accept_offer(&offer).await?, json)
         }
         IntentCommand::Withdraw { id, json } => {
-            return delivery::print_sent(&vault.withdraw_intent(&id).await?, json)
+            return delivery::print_sent(&agent.withdraw_intent(&id).await?, json)
         }
     };
     match verb {
@@ -445,19 +443,19 @@ pub(crate) enum FeedbackCommand {
 }
 
 pub(crate) async fn feedback(ctx: &Context, command: FeedbackCommand) -> Result<(), Failure> {
-    let vault = ctx.open().await?;
+    let agent = ctx.agent().await?;
     let verb = match command {
         FeedbackCommand::Verb(verb) => verb,
         FeedbackCommand::Send(a) => {
             let vendor = a.vendor.as_deref();
             return if a.preview {
-                delivery::print_previews(&vault.preview_feedback(&a.id, vendor).await?, a.json)
+                delivery::print_previews(&agent.preview_feedback(&a.id, vendor).await?, a.json)
             } else {
-                delivery::print_sent(&vault.send_feedback(&a.id, vendor).await?, a.json)
+                delivery::print_sent(&agent.send_feedback(&a.id, vendor).await?, a.json)
             };
         }
     };
-    let store = vault.feedback();
+    let store = agent.vault().feedback();
     let fields = |a: FeedbackArgs| FeedbackFields {
         product: a.product,
         vendor: a.vendor,
@@ -501,19 +499,19 @@ pub(crate) enum SupportCommand {
 }
 
 pub(crate) async fn support(ctx: &Context, command: SupportCommand) -> Result<(), Failure> {
-    let vault = ctx.open().await?;
+    let agent = ctx.agent().await?;
     let verb = match command {
         SupportCommand::Verb(verb) => verb,
         SupportCommand::Send(a) => {
             let vendor = a.vendor.as_deref();
             return if a.preview {
-                delivery::print_previews(&vault.preview_support(&a.id, vendor).await?, a.json)
+                delivery::print_previews(&agent.preview_support(&a.id, vendor).await?, a.json)
             } else {
-                delivery::print_sent(&vault.send_support(&a.id, vendor).await?, a.json)
+                delivery::print_sent(&agent.send_support(&a.id, vendor).await?, a.json)
             };
         }
     };
-    let store = vault.support();
+    let store = agent.vault().support();
     let fields = |a: SupportArgs| -> Result<SupportFields, Failure> {
         Ok(SupportFields {
             product: a.product,
@@ -558,11 +556,6 @@ pub(crate) struct ConsentArgs {
     state: Option<String>,
 }
 
-fn parse_word<T: serde::de::DeserializeOwned>(field: &str, value: &str, allowed: &str) -> Result<T, Failure> {
-    serde_json::from_value(serde_json::Value::String(value.trim().to_ascii_lowercase()))
-        .map_err(|_| Failure::refused(format!("{field}: {value:?} is not one of: {allowed}")))
-}
-
 impl ConsentArgs {
     fn into_fields(self) -> Result<ConsentFields, Failure> {
         Ok(ConsentFields {
@@ -574,22 +567,18 @@ impl ConsentArgs {
                 .map_err(Failure::refused)?,
             purpose: self
                 .purpose
-                .map(|p| parse_word::<Purpose>("purpose", &p, "service, quote, improvement"))
-                .transpose()?,
+                .map(|p| p.trim().to_ascii_lowercase().parse::<Purpose>())
+                .transpose()
+                .map_err(Failure::refused)?,
             categories: if self.categories.is_empty() {
                 None
             } else {
                 Some(
                     self.categories
                         .iter()
-                        .map(|c| {
-                            parse_word::<Category>(
-                                "categories",
-                                c,
-                                "intent, feedback, support, product, contact",
-                            )
-                        })
-                        .collect::<Result<_, _>>()?,
+                        .map(|c| c.trim().to_ascii_lowercase().parse::<Category>())
+                        .collect::<Result<_, _>>()
+                        .map_err(Failure::refused)?,
                 )
             },
             retention_days: self.retention_days,
@@ -643,11 +632,11 @@ pub(crate) enum ConsentCommand {
 
 fn print_consent_outcome(
     consent: &parley_agent::records::consents::Consent,
-    sent: &parley_agent::sharing::Sent,
+    sent: &parley_agent::exchange::Sent,
     json: bool,
 ) -> Result<(), Failure> {
     for item in &sent.messages {
-        if item.state.as_str() == "queued" {
+        if item.state == OutboxState::Queued {
             eprintln!(
                 "parley: not delivered yet ({}); `parley sync` delivers it",
                 item.last_error.as_deref().unwrap_or("")
@@ -659,16 +648,24 @@ fn print_consent_outcome(
     }
     let reason = consent.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
     let alternative = consent.alternative.map(|a| {
-        format!(" ({} offered instead: `parley consent accept-alternative {}`)", a.as_str(), &consent.id[..8])
+        format!(
+            " ({} offered instead: `parley consent accept-alternative {}`)",
+            a.as_str(),
+            consent.id.short()
+        )
     });
     say!("{}", consent.id);
     eprintln!(
         "consent {} is {}{reason}{}",
-        &consent.id[..8],
+        consent.id.short(),
         consent.state,
-        if consent.state.as_str() == "alternative" { alternative.unwrap_or_default() } else { String::new() }
+        if consent.state == ConsentState::Alternative {
+            alternative.unwrap_or_default()
+        } else {
+            String::new()
+        }
     );
-    match sent.messages.iter().find(|m| m.state.as_str() == "rejected") {
+    match sent.messages.iter().find(|m| m.state == OutboxState::Rejected) {
         Some(m) => Err(Failure::refused(format!(
             "{} refused it: {}",
             m.vendor,
@@ -679,30 +676,30 @@ fn print_consent_outcome(
 }
 
 pub(crate) async fn consent(ctx: &Context, command: ConsentCommand) -> Result<(), Failure> {
-    let vault = ctx.open().await?;
+    let agent = ctx.agent().await?;
     let verb = match command {
         ConsentCommand::Verb(verb) => verb,
         ConsentCommand::Grant { fields, json } => {
-            let (consent, sent) = vault.grant_consent(fields.into_fields()?).await?;
+            let (consent, sent) = agent.grant_consent(fields.into_fields()?).await?;
             return print_consent_outcome(&consent, &sent, json);
         }
         ConsentCommand::Proffer { id, preview } => {
             if preview {
-                return delivery::print_previews(&vault.preview_consent(&id).await?, false);
+                return delivery::print_previews(&agent.preview_consent(&id).await?, false);
             }
-            let sent = vault.proffer_consent(&id).await?;
-            return print_consent_outcome(&vault.consents().get(&id).await?, &sent, false);
+            let sent = agent.proffer_consent(&id).await?;
+            return print_consent_outcome(&agent.vault().consents().get(&id).await?, &sent, false);
         }
         ConsentCommand::AcceptAlternative { id, json } => {
-            let (consent, sent) = vault.accept_alternative(&id).await?;
+            let (consent, sent) = agent.accept_alternative(&id).await?;
             return print_consent_outcome(&consent, &sent, json);
         }
         ConsentCommand::Revoke { id, reason, json } => {
-            let (consent, sent) = vault.revoke_consent(&id, reason).await?;
+            let (consent, sent) = agent.revoke_consent(&id, reason).await?;
             return print_consent_outcome(&consent, &sent, json);
         }
     };
-    let store = vault.consents();
+    let store = agent.vault().consents();
     match verb {
         Verb::Add { fields, json } => output::added(&store.add(fields.into_fields()?).await?, json),
         Verb::List { json } => {

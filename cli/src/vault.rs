@@ -53,7 +53,7 @@ pub(crate) async fn search(ctx: &Context, words: &[String], limit: u32, json: bo
         eprintln!("(no matches)");
     }
     for h in hits {
-        say!("{:<8}  {}  {}  {}", h.kind, &h.id[..8.min(h.id.len())], h.title, h.snippet);
+        say!("{:<8}  {}  {}  {}", h.kind, h.id.short(), h.title, h.snippet);
     }
     Ok(())
 }
@@ -81,11 +81,7 @@ pub(crate) async fn audit(
         }
         Some(AuditCommand::Shared { vendor, json }) => super::delivery::shared(&vault, vendor, json).await,
         None => {
-            let vendor_id = match vendor {
-                Some(v) => Some(vault.vendors().get(&v).await?.id),
-                None => None,
-            };
-            let entries = vault.audit_log(vendor_id.as_deref()).await?;
+            let entries = vault.audit_log(vendor.as_deref()).await?;
             if json {
                 return output::json(&entries);
             }
@@ -102,7 +98,7 @@ fn progress_printer(label: &'static str) -> impl FnMut(u64, u64) {
     let tty = std::io::stderr().is_terminal();
     let mut last = u64::MAX;
     move |done, total| {
-        let pct = if total == 0 { 100 } else { done * 100 / total };
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
         if tty && pct != last {
             last = pct;
             eprint!("\r{label} {pct:>3}%  ({} of {} KiB)", done / 1024, total / 1024);

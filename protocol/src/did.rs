@@ -36,8 +36,9 @@ pub enum DidError {
 
 /// A `did:key` for an Ed25519 key, validated on construction.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 #[serde(try_from = "String", into = "String")]
-pub struct Did(String, PublicKey);
+pub struct Did(String, #[cfg_attr(feature = "ts", ts(skip))] PublicKey);
 
 impl Did {
     /// The `did:key` of `key`.

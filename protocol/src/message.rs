@@ -25,6 +25,7 @@ macro_rules! message_types {
     ($($(#[$doc:meta])* $name:ident($body:ty) => $dir:ident),* $(,)?) => {
         /// The `type` of a v1 message.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum MessageType { $($(#[$doc])* $name,)* }
 
         /// A message body, by type.
@@ -125,7 +126,7 @@ impl FromStr for MessageType {
 
 impl fmt::Display for MessageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use parley_agent::sync::{SyncOptions, SyncReport};
+use parley_agent::exchange::{SyncOptions, SyncReport};
+use parley_agent::ids::ProductId;
 use tauri::Manager;
 use tauri_plugin_notification::NotificationExt;
 
@@ -18,11 +19,11 @@ const TICK: Duration = Duration::from_secs(5);
 /// One sync: deliver what is due (all of it with `now`), pull inboxes, update the
 /// status the UI shows, notify what arrived.
 pub async fn sync(s: &AppState, now: bool) -> Result<SyncReport, CommandError> {
-    let vault = s.vault()?;
+    let agent = s.agent()?;
     let mut status = s.sync_status();
     status.state = "syncing".into();
     s.set_sync_status(status.clone());
-    let result = vault.sync(&SyncOptions { vendor: None, now, skip_inbox: false }).await;
+    let result = agent.sync(&SyncOptions { vendor: None, now, skip_inbox: false }).await;
     status.last_sync = Some(parley_protocol::Timestamp::now().to_string());
     match &result {
         Ok(report) => {
@@ -49,10 +50,10 @@ fn notify(s: &AppState, title: &str, body: &str) {
 }
 
 /// Warranties ending within 30 days, each told once per run of the app.
-async fn warranties(s: &AppState, told: &mut HashSet<String>) -> Result<(), CommandError> {
-    let vault = s.vault()?;
-    let today = parley_protocol::Timestamp::now().to_string()[..10].to_owned();
-    for p in vault.products().warranties_ending(&today).await? {
+async fn warranties(s: &AppState, told: &mut HashSet<ProductId>) -> Result<(), CommandError> {
+    let agent = s.agent()?;
+    let today = parley_agent::clock::today();
+    for p in agent.vault().products().warranties_ending(&today).await? {
         if told.insert(p.id.clone()) {
             let days = p.warranty(&today).days_left.unwrap_or(0);
             notify(s, "Warranty ending soon", &format!("{}: {days} day(s) left", p.name));
@@ -87,7 +88,7 @@ pub fn start(app: &tauri::AppHandle) {
             }
             let settings = s.settings();
             if should_lock(&settings, s.idle_minutes()) {
-                s.set_vault(None).await;
+                s.lock().await;
                 s.emit("vault-locked", serde_json::json!({"reason": "idle"}));
                 continue;
             }

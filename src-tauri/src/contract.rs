@@ -99,6 +99,8 @@ impl TypeVisitor for Exporter<'_> {
             if self.names.insert(name.clone(), path.with_extension("")).is_none() {
                 T::export_all(self.cfg).unwrap_or_else(|e| panic!("exporting {name}: {e}"));
             }
+            // What it is made of is exported with it; named too, so the UI can import it.
+            T::visit_dependencies(self);
         } else {
             T::visit_dependencies(self);
             T::visit_generics(self);

@@ -1,30 +1,54 @@
-//! What crosses the boundary when a command fails: a stable `code` the UI can act on
-//! (`wrong-passphrase`, `locked`, `vendor-key-changed`, …) and a `message` for people.
+//! What crosses the boundary when a command fails: a stable `code` the UI acts on, and
+//! a `message` for people. The codes are the agent's ([`ErrorCode`]: a wrong
+//! passphrase, a vendor whose key changed, a consent to ask for, …) and the app's own
+//! `locked`; their TypeScript type is generated with the bindings, so the UI's branches
+//! are checked against them.
 
+use parley_agent::ErrorCode;
 use serde::Serialize;
+
+/// What a failure is, for the UI to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(untagged)]
+pub enum Code {
+    /// A failure the agent names.
+    Agent(ErrorCode),
+    /// A failure of the app itself.
+    App(AppCode),
+}
+
+/// The app's own failures the UI acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppCode {
+    /// The vault is locked: the person unlocks it first.
+    Locked,
+}
 
 /// A command's failure, as the UI receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct CommandError {
-    /// Stable and short: the agent's error code, or `locked`, `invalid`.
-    pub code: String,
+    /// Stable and short.
+    pub code: Code,
     /// One line a person can act on.
     pub message: String,
 }
 
 impl CommandError {
-    pub(crate) fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into() }
+    /// A failure of the app's own (a bad argument, a dialog that closed, …), which the UI
+    /// shows as it is.
+    pub(crate) fn other(message: impl Into<String>) -> Self {
+        Self { code: Code::Agent(ErrorCode::Other), message: message.into() }
     }
 
     pub(crate) fn locked() -> Self {
-        Self::new("locked", "the vault is locked: unlock it first")
+        Self { code: Code::App(AppCode::Locked), message: "the vault is locked: unlock it first".into() }
     }
 }
 
 impl From<parley_agent::Error> for CommandError {
     fn from(e: parley_agent::Error) -> Self {
-        Self::new(e.code(), e.to_string())
+        Self { code: Code::Agent(e.code()), message: e.to_string() }
     }
 }
 
@@ -40,5 +64,6 @@ mod tests {
             serde_json::json!({"code": "wrong-passphrase", "message": "wrong passphrase"})
         );
         assert_eq!(serde_json::to_value(CommandError::locked()).unwrap()["code"], "locked");
+        assert_eq!(serde_json::to_value(CommandError::other("no")).unwrap()["code"], "other");
     }
 }

@@ -47,8 +47,8 @@ pub fn run() {
     match app {
         Ok(app) => app.run(|app, event| {
             if let tauri::RunEvent::Exit = event {
-                // The open vault is closed before the process exits (see `set_vault`).
-                tauri::async_runtime::block_on(app.state::<state::AppState>().set_vault(None));
+                // The open vault is closed before the process exits (see `AppState::lock`).
+                tauri::async_runtime::block_on(app.state::<state::AppState>().lock());
             }
         }),
         Err(e) => {

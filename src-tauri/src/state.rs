@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use parley_agent::{KdfParams, Vault};
+use parley_agent::{Agent, KdfParams, Vault};
 use serde::{Deserialize, Serialize};
 
 use crate::commands::args::BackupPick;
@@ -47,7 +47,7 @@ pub struct SyncStatus {
 pub struct AppState {
     pub(crate) vault_dir: PathBuf,
     pub(crate) kdf: KdfParams,
-    vault: Mutex<Option<Arc<Vault>>>,
+    agent: Mutex<Option<Arc<Agent>>>,
     last_activity: Mutex<Instant>,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) sync: Mutex<SyncStatus>,
@@ -90,7 +90,7 @@ impl PickedFiles {
             .lock()
             .ok()
             .and_then(|mut slot| slot.take())
-            .ok_or_else(|| CommandError::new("invalid", format!("choose {what} in the file dialog first")))
+            .ok_or_else(|| CommandError::other(format!("choose {what} in the file dialog first")))
     }
 }
 
@@ -103,7 +103,7 @@ impl AppState {
         Self {
             vault_dir,
             kdf,
-            vault: Mutex::new(None),
+            agent: Mutex::new(None),
             last_activity: Mutex::new(Instant::now()),
             settings: Mutex::new(settings),
             sync: Mutex::new(SyncStatus { state: "idle".into(), ..Default::default() }),
@@ -139,26 +139,38 @@ impl AppState {
         self.emit("sync-status", serde_json::to_value(status).unwrap_or_default());
     }
 
-    /// The open vault, or `locked`.
-    pub(crate) fn vault(&self) -> Result<Arc<Vault>, CommandError> {
-        self.vault.lock().map_err(|_| CommandError::locked())?.clone().ok_or_else(CommandError::locked)
+    /// The person's agent over the open vault, or `locked`.
+    pub(crate) fn agent(&self) -> Result<Arc<Agent>, CommandError> {
+        self.agent.lock().map_err(|_| CommandError::locked())?.clone().ok_or_else(CommandError::locked)
     }
 
     pub(crate) fn is_unlocked(&self) -> bool {
-        self.vault.lock().map(|v| v.is_some()).unwrap_or(false)
+        self.agent.lock().map(|v| v.is_some()).unwrap_or(false)
     }
 
-    /// Puts `vault` (or nothing: locked) in place of the open vault, and closes that one
-    /// before returning: a vault only dropped would finish closing its connections in
-    /// the background, racing an import that replaces its files or the app's exit.
-    pub(crate) async fn set_vault(&self, vault: Option<Vault>) {
-        let previous = match self.vault.lock() {
-            Ok(mut v) => std::mem::replace(&mut *v, vault.map(Arc::new)),
+    /// Opens the app on `vault` (an agent over it), closing the one open before.
+    pub(crate) async fn unlock(&self, vault: Vault) -> Result<(), CommandError> {
+        let agent = Agent::new(vault)?;
+        self.replace(Some(Arc::new(agent))).await;
+        Ok(())
+    }
+
+    /// Closes the open vault, if any: the app is locked.
+    pub(crate) async fn lock(&self) {
+        self.replace(None).await;
+    }
+
+    /// Puts `agent` (or nothing: locked) in place of the open one, and closes that one's
+    /// vault before returning: a vault only dropped would finish closing its connections
+    /// in the background, racing an import that replaces its files or the app's exit.
+    async fn replace(&self, agent: Option<Arc<Agent>>) {
+        let previous = match self.agent.lock() {
+            Ok(mut v) => std::mem::replace(&mut *v, agent),
             Err(_) => None,
         };
         if let Some(previous) = previous {
             // Commands still holding it fail with "closed" rather than outlive the lock.
-            Vault::clone(&previous).close().await;
+            Vault::clone(previous.vault()).close().await;
         }
         self.touch();
     }
@@ -182,7 +194,7 @@ impl AppState {
         let path = settings_path(&self.vault_dir);
         std::fs::create_dir_all(path.parent().unwrap_or(&self.vault_dir))
             .and_then(|_| std::fs::write(&path, serde_json::to_vec_pretty(&settings).unwrap_or_default()))
-            .map_err(|e| CommandError::new("io", format!("{}: {e}", path.display())))?;
+            .map_err(|e| CommandError::other(format!("{}: {e}", path.display())))?;
         if let Ok(mut s) = self.settings.lock() {
             *s = settings;
         }

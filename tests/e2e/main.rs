@@ -7,6 +7,7 @@ mod common;
 mod consent;
 mod exchange;
 mod hostile;
+mod in_process;
 mod interop;
 mod privacy;
 mod resilience;

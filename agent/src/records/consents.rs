@@ -1,17 +1,19 @@
 //! Consents: what the person agrees to share with one vendor, for which purpose, for how
 //! long, under which standard agreement. Every change is in the audit log, because a
-//! consent is exactly "what is shared".
+//! consent is exactly "what is shared". Every query of the consents table is here,
+//! the changes a vendor's answer makes included ([`answered_in`], [`deletion_receipt_in`]).
 
 use parley_protocol::{AgreementId, Category, Purpose};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::feedback::not_found_as_field;
-use super::{check_opt_text, edit, new_id, now, resolve_id, state_enum, stored_state, MAX_TEXT};
+use super::{check_opt_text, edit, now, resolve_id, state_enum, stored, MAX_TEXT};
 use crate::audit::{append_in, Entry};
 use crate::error::{Error, Result};
+use crate::ids::{ConsentRecordId, VendorId};
 use crate::vault::Vault;
 
 state_enum! {
@@ -32,21 +34,15 @@ state_enum! {
     }
 }
 
-impl Default for ConsentState {
-    fn default() -> Self {
-        Self::Draft
-    }
-}
-
 /// A consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Consent {
-    /// Record id.
-    pub id: String,
+    /// Record id: the id of the `ConsentGrant` that proffers it.
+    pub id: ConsentRecordId,
     /// The vendor.
-    pub vendor_id: String,
+    pub vendor_id: VendorId,
     /// The standard agreement proffered (MyTerms roster id).
     pub agreement: AgreementId,
     /// Why data is shared.
@@ -104,26 +100,35 @@ impl Vault {
     }
 }
 
-fn from_row(r: &SqliteRow) -> Consent {
-    let categories: String = r.get("categories");
-    let agreement: String = r.get("agreement");
-    let purpose: String = r.get("purpose");
-    Consent {
+fn from_row(r: &SqliteRow) -> Result<Consent> {
+    let text = |column: &str| -> String { r.get(column) };
+    let damaged = |column: &str, value: String| Error::Damaged {
+        table: "consents".into(),
+        column: column.into(),
+        value,
+    };
+    let categories = text("categories");
+    Ok(Consent {
         id: r.get("id"),
         vendor_id: r.get("vendor_id"),
-        agreement: agreement.parse().unwrap_or(AgreementId::SdBase),
-        purpose: serde_json::from_value(json!(purpose)).unwrap_or(Purpose::Service),
-        categories: serde_json::from_str(&categories).unwrap_or_default(),
-        retention_days: r.get::<i64, _>("retention_days").clamp(0, u32::MAX as i64) as u32,
+        agreement: stored("consents", "agreement", text("agreement"))?,
+        purpose: stored("consents", "purpose", text("purpose"))?,
+        categories: serde_json::from_str(&categories)
+            .map_err(|_| damaged("categories", categories.clone()))?,
+        retention_days: u32::try_from(r.get::<i64, _>("retention_days"))
+            .map_err(|_| damaged("retention_days", r.get::<i64, _>("retention_days").to_string()))?,
         terms: r.get("terms"),
-        state: stored_state(r.get("state")),
-        alternative: r.get::<Option<String>, _>("alternative").and_then(|a| a.parse().ok()),
+        state: stored("consents", "state", text("state"))?,
+        alternative: r
+            .get::<Option<String>, _>("alternative")
+            .map(|a| stored("consents", "alternative", &a))
+            .transpose()?,
         reason: r.get("reason"),
         answer: json_column(r, "answer"),
         deletion_receipt: json_column(r, "deletion_receipt"),
         created: r.get("created"),
         updated: r.get("updated"),
-    }
+    })
 }
 
 /// The roster agreement that fits a purpose: the service-delivery baseline for help and
@@ -179,7 +184,7 @@ impl Consents<'_> {
             .purpose
             .ok_or_else(|| Error::invalid("purpose", "is required (service, quote or improvement)"))?;
         let consent = Consent {
-            id: new_id(),
+            id: ConsentRecordId::generate(),
             vendor_id: vendor.id.clone(),
             agreement: fields.agreement.unwrap_or_else(|| default_agreement(purpose)),
             purpose,
@@ -199,7 +204,7 @@ impl Consents<'_> {
         check_opt_text("terms", &consent.terms, MAX_TEXT)?;
         let entry = Entry::new(
             "consent.created",
-            format!("Consent for {} written ({})", vendor.name, consent.purpose_text()),
+            format!("Consent for {} written ({})", vendor.name, consent.purpose),
         )
         .vendor(&vendor.id)
         .consent(&consent.id)
@@ -220,7 +225,7 @@ impl Consents<'_> {
         sqlx::query(sql)
             .bind(&c.vendor_id)
             .bind(c.agreement.as_str())
-            .bind(c.purpose_text())
+            .bind(c.purpose.as_str())
             .bind(serde_json::to_string(&c.categories).unwrap_or_else(|_| "[]".into()))
             .bind(c.retention_days as i64)
             .bind(&c.terms)
@@ -247,15 +252,20 @@ impl Consents<'_> {
         .bind(vendor_id)
         .fetch_all(self.0.pool())
         .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     /// The consent with `id` (or a unique prefix).
     pub async fn get(&self, id: &str) -> Result<Consent> {
-        let id = resolve_id(self.0.pool(), "consents", "consent", id).await?;
+        let id: ConsentRecordId = resolve_id(self.0.pool(), "consents", "consent", id).await?;
+        self.by_id(&id).await
+    }
+
+    /// The consent with exactly this id.
+    pub(crate) async fn by_id(&self, id: &ConsentRecordId) -> Result<Consent> {
         let row =
-            sqlx::query("SELECT * FROM consents WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
-        Ok(from_row(&row))
+            sqlx::query("SELECT * FROM consents WHERE id = ?").bind(id).fetch_one(self.0.pool()).await?;
+        from_row(&row)
     }
 
     /// Changes a draft's terms, or its state.
@@ -329,12 +339,60 @@ impl Consents<'_> {
     }
 }
 
-impl Consent {
-    fn purpose_text(&self) -> &'static str {
-        match self.purpose {
-            Purpose::Service => "service",
-            Purpose::Quote => "quote",
-            Purpose::Improvement => "improvement",
-        }
-    }
+/// The consent with this id, read in the caller's transaction.
+pub(crate) async fn get_in(conn: &mut SqliteConnection, id: &ConsentRecordId) -> Result<Option<Consent>> {
+    let row = sqlx::query("SELECT * FROM consents WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Moves a consent from one of the states `from` to `to` (proffered, revoked), in the
+/// transaction that queues the message saying so.
+pub(crate) async fn move_in(
+    conn: &mut SqliteConnection,
+    id: &ConsentRecordId,
+    from: &[ConsentState],
+    to: ConsentState,
+) -> Result<()> {
+    let from: Vec<&str> = from.iter().map(ConsentState::as_str).collect();
+    super::move_state_in(conn, "consents", id.as_str(), &from, to.as_str()).await
+}
+
+/// Records the vendor's signed answer to the grant: the consent's new state, the answer
+/// itself, its reason, and the alternative it offers.
+pub(crate) async fn answered_in(
+    conn: &mut SqliteConnection,
+    id: &ConsentRecordId,
+    state: ConsentState,
+    answer: Option<&str>,
+    reason: Option<&str>,
+    alternative: Option<AgreementId>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE consents SET state = ?, answer = coalesce(?, answer), reason = coalesce(?, reason),
+         alternative = coalesce(?, alternative), updated = ? WHERE id = ?",
+    )
+    .bind(state.as_str())
+    .bind(answer)
+    .bind(reason)
+    .bind(alternative.map(|a| a.as_str()))
+    .bind(now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the vendor's signed deletion receipt for a revoked consent.
+pub(crate) async fn deletion_receipt_in(
+    conn: &mut SqliteConnection,
+    id: &ConsentRecordId,
+    receipt: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE consents SET deletion_receipt = ?, updated = ? WHERE id = ?")
+        .bind(receipt)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -1,12 +1,14 @@
 //! Feedback: what the person thinks of a product they own or of a vendor, on the 0–10
-//! "how likely are you to recommend" scale, with text and suggestions.
+//! "how likely are you to recommend" scale, with text and suggestions. Every query of
+//! the feedback table is here.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
-use super::{check_list, check_opt_text, edit, new_id, now, resolve_id, state_enum, stored_state, MAX_TEXT};
+use super::{check_list, check_opt_text, edit, now, resolve_id, state_enum, stored, MAX_TEXT};
 use crate::error::{Error, Result};
+use crate::ids::{FeedbackId, ProductId, VendorId};
 use crate::vault::Vault;
 
 state_enum! {
@@ -19,23 +21,17 @@ state_enum! {
     }
 }
 
-impl Default for FeedbackState {
-    fn default() -> Self {
-        Self::Draft
-    }
-}
-
 /// A piece of feedback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Feedback {
     /// Record id.
-    pub id: String,
+    pub id: FeedbackId,
     /// The product it is about, if any.
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     /// The vendor it is about, if any.
-    pub vendor_id: Option<String>,
+    pub vendor_id: Option<VendorId>,
     /// 0–10.
     pub score: u8,
     /// What the person thinks.
@@ -77,19 +73,29 @@ impl Vault {
     }
 }
 
-fn from_row(r: &SqliteRow) -> Feedback {
+fn from_row(r: &SqliteRow) -> Result<Feedback> {
     let suggestions: String = r.get("suggestions");
-    Feedback {
+    let score: i64 = r.get("score");
+    let damaged = |column: &str, value: String| Error::Damaged {
+        table: "feedback".into(),
+        column: column.into(),
+        value,
+    };
+    Ok(Feedback {
         id: r.get("id"),
         product_id: r.get("product_id"),
         vendor_id: r.get("vendor_id"),
-        score: r.get::<i64, _>("score").clamp(0, 10) as u8,
+        score: u8::try_from(score)
+            .ok()
+            .filter(|s| *s <= 10)
+            .ok_or_else(|| damaged("score", score.to_string()))?,
         text: r.get("text"),
-        suggestions: serde_json::from_str(&suggestions).unwrap_or_default(),
-        state: stored_state(r.get("state")),
+        suggestions: serde_json::from_str(&suggestions)
+            .map_err(|_| damaged("suggestions", suggestions.clone()))?,
+        state: stored("feedback", "state", r.get::<String, _>("state"))?,
         created: r.get("created"),
         updated: r.get("updated"),
-    }
+    })
 }
 
 pub(crate) fn check_score(score: i64) -> Result<u8> {
@@ -100,7 +106,7 @@ pub(crate) fn check_score(score: i64) -> Result<u8> {
 }
 
 impl FeedbackStore<'_> {
-    async fn resolve_subjects(&self, f: &FeedbackFields) -> Result<(Option<String>, Option<String>)> {
+    async fn resolve_subjects(&self, f: &FeedbackFields) -> Result<(Option<ProductId>, Option<VendorId>)> {
         let product = match &f.product {
             Some(p) => Some(self.0.products().get(p).await.map_err(|e| not_found_as_field("product", e))?.id),
             None => None,
@@ -121,7 +127,7 @@ impl FeedbackStore<'_> {
         }
         let stamp = now();
         let fb = Feedback {
-            id: new_id(),
+            id: FeedbackId::generate(),
             product_id,
             vendor_id,
             score,
@@ -155,15 +161,15 @@ impl FeedbackStore<'_> {
         let rows = sqlx::query("SELECT * FROM feedback ORDER BY created DESC, id DESC")
             .fetch_all(self.0.pool())
             .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     /// The feedback with `id` (or a unique prefix).
     pub async fn get(&self, id: &str) -> Result<Feedback> {
-        let id = resolve_id(self.0.pool(), "feedback", "feedback", id).await?;
+        let id: FeedbackId = resolve_id(self.0.pool(), "feedback", "feedback", id).await?;
         let row =
             sqlx::query("SELECT * FROM feedback WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
-        Ok(from_row(&row))
+        from_row(&row)
     }
 
     /// Changes a draft.
@@ -220,4 +226,9 @@ pub(crate) fn not_found_as_field(field: &str, e: Error) -> Error {
         Error::NotFound { kind, id } => Error::invalid(field, format!("no {kind} with id or name {id:?}")),
         other => other,
     }
+}
+
+/// Marks a draft sent, in the transaction that queues it.
+pub(crate) async fn mark_sent_in(conn: &mut SqliteConnection, id: &FeedbackId) -> Result<()> {
+    super::move_state_in(conn, "feedback", id.as_str(), &[FeedbackState::Draft.as_str()], "sent").await
 }

@@ -1,15 +1,17 @@
 //! Intents: what the person wants to buy, with budget, deadline and constraints, moving
-//! draft → sent → offers → accepted, or withdrawn / expired.
+//! draft → sent → offers → accepted, or withdrawn / expired. Every query of the intents
+//! table is here, the moves sending and receiving make included.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::{
-    check_date, check_list, check_money, check_text, edit, new_id, now, resolve_id, state_enum, stored_state,
-    Money, MAX_TEXT,
+    check_date, check_list, check_money, check_text, edit, money_from_columns, now, resolve_id, state_enum,
+    stored, Money, MAX_TEXT,
 };
 use crate::error::{Error, Result};
+use crate::ids::{IntentId, MessageUuid};
 use crate::vault::Vault;
 
 state_enum! {
@@ -30,13 +32,10 @@ state_enum! {
     }
 }
 
-impl Default for IntentState {
-    fn default() -> Self {
-        Self::Draft
-    }
-}
-
 impl IntentState {
+    /// The states an intent can still be sent, answered or withdrawn from.
+    pub const OPEN: [IntentState; 4] = [Self::Draft, Self::Sent, Self::Offers, Self::Expired];
+
     fn can_become(self, next: Self) -> bool {
         use IntentState::*;
         matches!(
@@ -56,7 +55,7 @@ impl IntentState {
 #[serde(rename_all = "camelCase")]
 pub struct Intent {
     /// Record id.
-    pub id: String,
+    pub id: IntentId,
     /// What is wanted.
     pub what: String,
     /// Most the person will pay.
@@ -100,18 +99,22 @@ impl Vault {
     }
 }
 
-fn from_row(r: &SqliteRow) -> Intent {
+fn from_row(r: &SqliteRow) -> Result<Intent> {
     let constraints: String = r.get("constraints");
-    Intent {
+    Ok(Intent {
         id: r.get("id"),
         what: r.get("what"),
-        budget: Money::from_columns(r.get("budget_amount"), r.get("budget_currency")),
+        budget: money_from_columns(r.get("budget_amount"), r.get("budget_currency")),
         by: r.get("deadline"),
-        constraints: serde_json::from_str(&constraints).unwrap_or_default(),
-        state: stored_state(r.get("state")),
+        constraints: serde_json::from_str(&constraints).map_err(|_| Error::Damaged {
+            table: "intents".into(),
+            column: "constraints".into(),
+            value: constraints.clone(),
+        })?,
+        state: stored("intents", "state", r.get::<String, _>("state"))?,
         created: r.get("created"),
         updated: r.get("updated"),
-    }
+    })
 }
 
 fn validate(i: &Intent) -> Result<()> {
@@ -126,7 +129,7 @@ impl Intents<'_> {
     pub async fn add(&self, fields: IntentFields) -> Result<Intent> {
         let stamp = now();
         let intent = Intent {
-            id: new_id(),
+            id: IntentId::generate(),
             what: fields.what.ok_or_else(|| Error::invalid("what", "is required"))?,
             budget: fields.budget,
             by: edit(None, fields.by),
@@ -168,15 +171,19 @@ impl Intents<'_> {
         let rows = sqlx::query("SELECT * FROM intents ORDER BY created DESC, id DESC")
             .fetch_all(self.0.pool())
             .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     /// The intent with `id` (or a unique prefix).
     pub async fn get(&self, id: &str) -> Result<Intent> {
-        let id = resolve_id(self.0.pool(), "intents", "intent", id).await?;
-        let row =
-            sqlx::query("SELECT * FROM intents WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
-        Ok(from_row(&row))
+        let id: IntentId = resolve_id(self.0.pool(), "intents", "intent", id).await?;
+        self.by_id(&id).await
+    }
+
+    /// The intent with exactly this id.
+    pub(crate) async fn by_id(&self, id: &IntentId) -> Result<Intent> {
+        let row = sqlx::query("SELECT * FROM intents WHERE id = ?").bind(id).fetch_one(self.0.pool()).await?;
+        from_row(&row)
     }
 
     /// Changes content (drafts only) or moves the state along its allowed paths.
@@ -223,4 +230,33 @@ impl Intents<'_> {
         sqlx::query("DELETE FROM intents WHERE id = ?").bind(&intent.id).execute(self.0.pool()).await?;
         Ok(intent)
     }
+}
+
+/// Moves an intent from one of the states `from` to `to`, in the transaction that queues
+/// the message saying so (sent, accepted, withdrawn).
+pub(crate) async fn move_in(
+    conn: &mut SqliteConnection,
+    id: &IntentId,
+    from: &[IntentState],
+    to: IntentState,
+) -> Result<()> {
+    let from: Vec<&str> = from.iter().map(IntentState::as_str).collect();
+    super::move_state_in(conn, "intents", id.as_str(), &from, to.as_str()).await
+}
+
+/// An offer arrived for the intent sent as `intent_message`: a sent intent now has
+/// offers.
+pub(crate) async fn offer_arrived_in(
+    conn: &mut SqliteConnection,
+    intent_message: &MessageUuid,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE intents SET state = 'offers', updated = ?1 WHERE state = 'sent' AND id =
+         (SELECT record_id FROM outbox WHERE id = ?2 AND record_kind = 'intent')",
+    )
+    .bind(now())
+    .bind(intent_message)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -15,25 +15,13 @@ pub mod products;
 pub mod support;
 pub mod vendors;
 
-use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::error::{Error, Result};
 
-/// The current time as stored: RFC 3339, UTC, whole seconds.
-pub(crate) fn now() -> String {
-    parley_protocol::Timestamp::now().to_string()
-}
-
-/// A new record id.
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
-}
-
-/// Longest short text field (names, models, serials, subjects).
-pub const MAX_SHORT: usize = 200;
-/// Longest free text field (notes, feedback text, constraints).
-pub const MAX_TEXT: usize = 8_000;
+pub(crate) use crate::clock::now;
+/// The longest texts a record holds: the same limits as the messages they become.
+pub use parley_protocol::{MAX_SHORT, MAX_TEXT};
 
 pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
@@ -59,8 +47,7 @@ pub(crate) fn check_date(field: &str, value: Option<&str>) -> Result<()> {
 
 pub(crate) fn check_money(field: &str, money: &Option<Money>) -> Result<()> {
     if let Some(m) = money {
-        let wire = parley_protocol::Money { amount: m.amount.clone(), currency: m.currency.clone() };
-        wire.validate(field).map_err(|e| Error::invalid(e.field, e.reason))?;
+        m.validate(field).map_err(|e| Error::invalid(e.field, e.reason))?;
     }
     Ok(())
 }
@@ -72,20 +59,13 @@ pub(crate) fn check_list(field: &str, items: &[String]) -> Result<()> {
     items.iter().try_for_each(|i| check_text(field, i, MAX_TEXT))
 }
 
-/// An amount and its currency, as the person typed them (validated, never a float).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Money {
-    /// Decimal amount, e.g. `299.00`.
-    pub amount: String,
-    /// ISO 4217 code, e.g. `EUR`.
-    pub currency: String,
-}
+/// An amount and its currency (a decimal string, never a float): the protocol's, so a
+/// price the person typed is checked once by the rule a message is checked by.
+pub use parley_protocol::Money;
 
-impl Money {
-    pub(crate) fn from_columns(amount: Option<String>, currency: Option<String>) -> Option<Self> {
-        Some(Self { amount: amount?, currency: currency? })
-    }
+/// A price kept in two columns.
+pub(crate) fn money_from_columns(amount: Option<String>, currency: Option<String>) -> Option<Money> {
+    Some(Money { amount: amount?, currency: currency? })
 }
 
 /// Normalises an edit to an optional field: `Some("")` clears it.
@@ -98,12 +78,12 @@ pub(crate) fn edit(current: Option<String>, change: Option<String>) -> Option<St
 }
 
 /// Resolves a full id or a unique prefix of at least 4 characters in `table`.
-pub(crate) async fn resolve_id(
+pub(crate) async fn resolve_id<T: From<Resolved>>(
     pool: &SqlitePool,
     table: &str,
     kind: &'static str,
     id: &str,
-) -> Result<String> {
+) -> Result<T> {
     let id = id.trim();
     if id.len() < 4 || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return Err(Error::NotFound { kind, id: id.to_owned() });
@@ -118,11 +98,34 @@ pub(crate) async fn resolve_id(
     .fetch_all(pool)
     .await?;
     match rows.as_slice() {
-        [(one,)] => Ok(one.clone()),
+        [(one,)] => Ok(T::from(Resolved(one.clone()))),
         [] => Err(Error::NotFound { kind, id: id.to_owned() }),
         _ => Err(Error::Conflict(format!("{id} matches more than one {kind}: type more of the id"))),
     }
 }
+
+/// An id found in a table by [`resolve_id`]: only that table's id type is made from it.
+pub(crate) struct Resolved(String);
+
+macro_rules! resolved_as {
+    ($($id:ident),*) => {$(
+        impl From<Resolved> for crate::ids::$id {
+            fn from(r: Resolved) -> Self {
+                Self::stored(r.0)
+            }
+        }
+    )*};
+}
+resolved_as!(
+    ProductId,
+    AttachmentId,
+    VendorId,
+    IntentId,
+    FeedbackId,
+    SupportId,
+    ConsentRecordId,
+    MessageUuid
+);
 
 /// Turns a foreign-key refusal into a message about what still uses the record.
 pub(crate) fn in_use(e: sqlx::Error, what: &str) -> Error {
@@ -152,8 +155,8 @@ impl Page {
     }
 
     /// The `limit` records after the record with id `after`.
-    pub fn after(limit: u32, after: impl Into<String>) -> Self {
-        Self { limit, after: Some(after.into()) }
+    pub fn after(limit: u32, after: impl AsRef<str>) -> Self {
+        Self { limit, after: Some(after.as_ref().to_owned()) }
     }
 
     pub(crate) fn sql_limit(&self) -> i64 {
@@ -197,14 +200,48 @@ macro_rules! state_enum {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
     };
 }
 pub(crate) use state_enum;
 
-/// Reads a stored state; a value no version of Parley writes means a damaged row.
-pub(crate) fn stored_state<T: std::str::FromStr + Default>(s: String) -> T {
-    s.parse().unwrap_or_default()
+/// Reads a stored value (a state, an agreement, a purpose). One no version of Parley
+/// writes means a damaged row: that is an error, never a default — a damaged *sent*
+/// read as the default *draft* would make a sent feedback sendable again.
+pub(crate) fn stored<T: std::str::FromStr>(table: &str, column: &str, value: impl AsRef<str>) -> Result<T> {
+    let value = value.as_ref();
+    value.parse().map_err(|_| Error::Damaged {
+        table: table.to_owned(),
+        column: column.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+/// Moves one record of `table` from one of the states `from` to `to`, in the caller's
+/// transaction. Checked where it is made: of two moves at once (two windows, a double
+/// click) only the first finds the record still in `from`; the other is refused.
+pub(crate) async fn move_state_in(
+    conn: &mut sqlx::SqliteConnection,
+    table: &'static str,
+    id: &str,
+    from: &[&str],
+    to: &str,
+) -> Result<()> {
+    let sql = format!(
+        "UPDATE {table} SET state = ?, updated = ? WHERE id = ? AND state IN ({})",
+        vec!["?"; from.len()].join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(to).bind(now()).bind(id);
+    for state in from {
+        query = query.bind(*state);
+    }
+    if query.execute(&mut *conn).await?.rows_affected() != 1 {
+        return Err(Error::Conflict(format!(
+            "{id} is no longer {}: it was changed or sent meanwhile",
+            from.join(" or ")
+        )));
+    }
+    Ok(())
 }

@@ -6,10 +6,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{
-    check_date, check_money, check_opt_text, check_text, edit, new_id, now, resolve_id, Money, Page,
-    MAX_SHORT, MAX_TEXT,
+    check_date, check_money, check_opt_text, check_text, edit, money_from_columns, now, resolve_id, Money,
+    Page, MAX_SHORT, MAX_TEXT,
 };
 use crate::error::{Error, Result};
+use crate::ids::{AttachmentId, ProductId};
 use crate::vault::Vault;
 
 /// Largest attachment accepted: 25 MiB.
@@ -21,7 +22,7 @@ pub const MAX_ATTACHMENT: usize = 25 * 1024 * 1024;
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     /// Record id.
-    pub id: String,
+    pub id: ProductId,
     /// What it is called.
     pub name: String,
     /// Who sold or made it.
@@ -74,9 +75,9 @@ pub struct ProductFields {
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     /// Record id.
-    pub id: String,
+    pub id: AttachmentId,
     /// The product.
-    pub product_id: String,
+    pub product_id: ProductId,
     /// File name.
     pub name: String,
     /// Media type, e.g. `application/pdf`.
@@ -107,7 +108,7 @@ fn from_row(r: &SqliteRow) -> Product {
         model: r.get("model"),
         serial: r.get("serial"),
         purchased: r.get("purchased"),
-        price: Money::from_columns(r.get("price_amount"), r.get("price_currency")),
+        price: money_from_columns(r.get("price_amount"), r.get("price_currency")),
         warranty_until: r.get("warranty_until"),
         notes: r.get("notes"),
         created: r.get("created"),
@@ -133,7 +134,7 @@ impl Products<'_> {
         let name = fields.name.clone().ok_or_else(|| Error::invalid("name", "is required"))?;
         let product = apply(
             Product {
-                id: new_id(),
+                id: ProductId::generate(),
                 name,
                 vendor: None,
                 model: None,
@@ -207,7 +208,7 @@ impl Products<'_> {
     /// Products whose warranty ends from `today` (`YYYY-MM-DD`) to [`WARRANTY_SOON_DAYS`]
     /// days after it, soonest first: what the app reminds the person of.
     pub async fn warranties_ending(&self, today: &str) -> Result<Vec<Product>> {
-        crate::records::check_date("today", Some(today))?;
+        check_date("today", Some(today))?;
         let rows = sqlx::query(
             "SELECT * FROM products WHERE warranty_until BETWEEN ?1 AND date(?1, ?2)
              ORDER BY warranty_until, id",
@@ -226,7 +227,7 @@ impl Products<'_> {
 
     /// The product with `id` (or a unique prefix of it).
     pub async fn get(&self, id: &str) -> Result<Product> {
-        let id = resolve_id(self.0.pool(), "products", "product", id).await?;
+        let id: ProductId = resolve_id(self.0.pool(), "products", "product", id).await?;
         let row =
             sqlx::query("SELECT * FROM products WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
         Ok(from_row(&row))
@@ -286,7 +287,7 @@ impl Products<'_> {
             ));
         }
         let attachment = Attachment {
-            id: new_id(),
+            id: AttachmentId::generate(),
             product_id: product.id,
             name: name.to_owned(),
             media_type: media_type.to_owned(),
@@ -326,7 +327,7 @@ impl Products<'_> {
 
     /// An attachment's metadata and bytes.
     pub async fn attachment_content(&self, attachment_id: &str) -> Result<(Attachment, Vec<u8>)> {
-        let id = resolve_id(self.0.pool(), "attachments", "attachment", attachment_id).await?;
+        let id: AttachmentId = resolve_id(self.0.pool(), "attachments", "attachment", attachment_id).await?;
         let row =
             sqlx::query("SELECT * FROM attachments WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
         Ok((attachment_from_row(&row), row.get("content")))
@@ -424,7 +425,7 @@ mod tests {
 
     fn with_warranty(until: Option<&str>) -> Product {
         Product {
-            id: String::new(),
+            id: ProductId::generate(),
             name: "Kettle".into(),
             vendor: None,
             model: None,

@@ -1,12 +1,14 @@
-//! Support requests: help the person needs with something they own.
+//! Support requests: help the person needs with something they own. Every query of the
+//! support_requests table is here, the moves sending and a vendor's reply make included.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::feedback::not_found_as_field;
-use super::{check_text, new_id, now, resolve_id, state_enum, stored_state, MAX_SHORT, MAX_TEXT};
+use super::{check_text, now, resolve_id, state_enum, stored, MAX_SHORT, MAX_TEXT};
 use crate::error::{Error, Result};
+use crate::ids::{MessageUuid, ProductId, SupportId};
 use crate::vault::Vault;
 
 state_enum! {
@@ -23,21 +25,15 @@ state_enum! {
     }
 }
 
-impl Default for SupportState {
-    fn default() -> Self {
-        Self::Draft
-    }
-}
-
 /// A support request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SupportRequest {
     /// Record id.
-    pub id: String,
+    pub id: SupportId,
     /// The product it is about.
-    pub product_id: String,
+    pub product_id: ProductId,
     /// One line.
     pub subject: String,
     /// The problem.
@@ -75,16 +71,16 @@ impl Vault {
     }
 }
 
-fn from_row(r: &SqliteRow) -> SupportRequest {
-    SupportRequest {
+fn from_row(r: &SqliteRow) -> Result<SupportRequest> {
+    Ok(SupportRequest {
         id: r.get("id"),
         product_id: r.get("product_id"),
         subject: r.get("subject"),
         text: r.get("text"),
-        state: stored_state(r.get("state")),
+        state: stored("support_requests", "state", r.get::<String, _>("state"))?,
         created: r.get("created"),
         updated: r.get("updated"),
-    }
+    })
 }
 
 fn validate(s: &SupportRequest) -> Result<()> {
@@ -99,7 +95,7 @@ impl SupportRequests<'_> {
         let product = self.0.products().get(&product).await.map_err(|e| not_found_as_field("product", e))?;
         let stamp = now();
         let request = SupportRequest {
-            id: new_id(),
+            id: SupportId::generate(),
             product_id: product.id,
             subject: fields.subject.ok_or_else(|| Error::invalid("subject", "is required"))?,
             text: fields.text.ok_or_else(|| Error::invalid("text", "is required"))?,
@@ -138,17 +134,17 @@ impl SupportRequests<'_> {
         let rows = sqlx::query("SELECT * FROM support_requests ORDER BY created DESC, id DESC")
             .fetch_all(self.0.pool())
             .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     /// The request with `id` (or a unique prefix).
     pub async fn get(&self, id: &str) -> Result<SupportRequest> {
-        let id = resolve_id(self.0.pool(), "support_requests", "support request", id).await?;
+        let id: SupportId = resolve_id(self.0.pool(), "support_requests", "support request", id).await?;
         let row = sqlx::query("SELECT * FROM support_requests WHERE id = ?")
             .bind(&id)
             .fetch_one(self.0.pool())
             .await?;
-        Ok(from_row(&row))
+        from_row(&row)
     }
 
     /// Changes a draft's content, or its state (e.g. closing it).
@@ -185,4 +181,23 @@ impl SupportRequests<'_> {
         sqlx::query("DELETE FROM support_requests WHERE id = ?").bind(&s.id).execute(self.0.pool()).await?;
         Ok(s)
     }
+}
+
+/// Marks a draft request sent, in the transaction that queues it.
+pub(crate) async fn mark_sent_in(conn: &mut SqliteConnection, id: &SupportId) -> Result<()> {
+    super::move_state_in(conn, "support_requests", id.as_str(), &["draft"], "sent").await
+}
+
+/// A reply arrived in the thread the request sent as `message` started: a sent request
+/// is now answered.
+pub(crate) async fn reply_arrived_in(conn: &mut SqliteConnection, message: &MessageUuid) -> Result<()> {
+    sqlx::query(
+        "UPDATE support_requests SET state = 'answered', updated = ?1 WHERE state = 'sent' AND id =
+         (SELECT record_id FROM outbox WHERE id = ?2 AND record_kind = 'support')",
+    )
+    .bind(now())
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

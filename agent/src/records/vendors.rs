@@ -1,17 +1,19 @@
 //! Vendors the person deals with: a name, the endpoint URL, and the DID pinned on first
 //! contact, with what the vendor's signed descriptor says about where to send messages.
-//! Adding, changing and removing a vendor is recorded in the audit log. Fetching the
-//! descriptor and pinning the key is [`crate::discovery`]'s part.
+//! Adding, changing and removing a vendor is recorded in the audit log. Every query of
+//! the vendors table is here; fetching the descriptor and deciding about keys is
+//! [`crate::exchange::discovery`]'s part.
 
-use parley_protocol::Did;
+use parley_protocol::{AgreementId, Did, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
-use super::{check_text, edit, new_id, now, resolve_id, MAX_SHORT};
+use super::{check_text, edit, now, resolve_id, MAX_SHORT};
 use crate::audit::{append_in, Entry};
 use crate::error::{Error, Result};
+use crate::ids::VendorId;
 use crate::vault::Vault;
 
 /// A vendor.
@@ -20,17 +22,17 @@ use crate::vault::Vault;
 #[serde(rename_all = "camelCase")]
 pub struct Vendor {
     /// Record id.
-    pub id: String,
+    pub id: VendorId,
     /// Name, unique in the vault (case-insensitive).
     pub name: String,
     /// The vendor's Parley endpoint base URL.
     pub url: Option<String>,
     /// The vendor's pinned DID.
-    pub did: Option<String>,
+    pub did: Option<Did>,
     /// A short fingerprint of the pinned key, for comparing with what the vendor publishes.
     pub fingerprint: Option<String>,
     /// A different DID the vendor now presents, waiting for the person to accept it.
-    pub presented_did: Option<String>,
+    pub presented_did: Option<Did>,
     /// The fingerprint of that key: what the person checks with the vendor, and names
     /// when accepting it.
     pub presented_fingerprint: Option<String>,
@@ -39,7 +41,7 @@ pub struct Vendor {
     /// Where inbox queries are posted (from the descriptor).
     pub inbox_url: Option<String>,
     /// The standard agreements the vendor accepts (from the descriptor).
-    pub agreements: Vec<String>,
+    pub agreements: Vec<AgreementId>,
     /// When it was added.
     pub created: String,
     /// When it last changed.
@@ -69,26 +71,44 @@ impl Vault {
     }
 }
 
-pub(crate) fn from_row(r: &SqliteRow) -> Vendor {
-    let did: Option<String> = r.get("did");
+/// A DID column: `None`, or a DID that parses (else the row is damaged).
+fn did_column(r: &SqliteRow, column: &str) -> Result<Option<Did>> {
+    match r.get::<Option<String>, _>(column) {
+        None => Ok(None),
+        Some(d) => d.parse().map(Some).map_err(|_| Error::Damaged {
+            table: "vendors".into(),
+            column: column.into(),
+            value: d,
+        }),
+    }
+}
+
+pub(crate) fn from_row(r: &SqliteRow) -> Result<Vendor> {
+    let did = did_column(r, "did")?;
+    let presented_did = did_column(r, "presented_did")?;
     let agreements: Option<String> = r.get("agreements");
-    Vendor {
+    let agreements = match agreements {
+        None => Vec::new(),
+        Some(a) => serde_json::from_str(&a).map_err(|_| Error::Damaged {
+            table: "vendors".into(),
+            column: "agreements".into(),
+            value: a.clone(),
+        })?,
+    };
+    Ok(Vendor {
         id: r.get("id"),
         name: r.get("name"),
         url: r.get("url"),
-        fingerprint: did.as_deref().and_then(|d| d.parse::<Did>().ok()).map(|d| fingerprint(&d)),
+        fingerprint: did.as_ref().map(fingerprint),
         did,
-        presented_fingerprint: r
-            .get::<Option<String>, _>("presented_did")
-            .and_then(|d| d.parse::<Did>().ok())
-            .map(|d| fingerprint(&d)),
-        presented_did: r.get("presented_did"),
+        presented_fingerprint: presented_did.as_ref().map(fingerprint),
+        presented_did,
         messages_url: r.get("messages_url"),
         inbox_url: r.get("inbox_url"),
-        agreements: agreements.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+        agreements,
         created: r.get("created"),
         updated: r.get("updated"),
-    }
+    })
 }
 
 /// A short, readable fingerprint of a DID's key: the first 16 bytes of the SHA-256 of
@@ -114,10 +134,12 @@ fn validate(v: &Vendor) -> Result<()> {
     if let Some(url) = &v.url {
         check_url(url)?;
     }
-    if let Some(did) = &v.did {
-        did.parse::<Did>().map_err(|e| Error::invalid("did", e.to_string()))?;
-    }
     Ok(())
+}
+
+fn parse_did(did: Option<String>) -> Result<Option<Did>> {
+    did.map(|d| d.parse().map_err(|e: parley_protocol::DidError| Error::invalid("did", e.to_string())))
+        .transpose()
 }
 
 fn name_taken(e: sqlx::Error, name: &str) -> Error {
@@ -133,12 +155,12 @@ impl Vendors<'_> {
     /// Adds a vendor; `fields.name` is required.
     pub async fn add(&self, fields: VendorFields) -> Result<Vendor> {
         let stamp = now();
-        let did = edit(None, fields.did);
+        let did = parse_did(edit(None, fields.did))?;
         let vendor = Vendor {
-            id: new_id(),
+            id: VendorId::generate(),
             name: fields.name.ok_or_else(|| Error::invalid("name", "is required"))?,
             url: edit(None, fields.url),
-            fingerprint: did.as_deref().and_then(|d| d.parse::<Did>().ok()).map(|d| fingerprint(&d)),
+            fingerprint: did.as_ref().map(fingerprint),
             did,
             presented_did: None,
             presented_fingerprint: None,
@@ -162,8 +184,8 @@ impl Vendors<'_> {
         .bind(&vendor.id)
         .bind(&vendor.name)
         .bind(&vendor.url)
-        .bind(&vendor.did)
-        .bind(&vendor.did)
+        .bind(vendor.did.as_ref().map(Did::as_str))
+        .bind(vendor.did.as_ref().map(Did::as_str))
         .bind(&vendor.messages_url)
         .bind(&vendor.inbox_url)
         .bind(serde_json::to_string(&vendor.agreements).unwrap_or_else(|_| "[]".into()))
@@ -186,7 +208,7 @@ impl Vendors<'_> {
         let rows = sqlx::query("SELECT * FROM vendors ORDER BY name COLLATE NOCASE")
             .fetch_all(self.0.pool())
             .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     /// The vendor with this id (or unique id prefix), or this exact name.
@@ -196,12 +218,10 @@ impl Vendors<'_> {
             .fetch_optional(self.0.pool())
             .await?;
         if let Some(row) = by_name {
-            return Ok(from_row(&row));
+            return from_row(&row);
         }
-        let id = resolve_id(self.0.pool(), "vendors", "vendor", id_or_name).await?;
-        let row =
-            sqlx::query("SELECT * FROM vendors WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
-        Ok(from_row(&row))
+        let id: VendorId = resolve_id(self.0.pool(), "vendors", "vendor", id_or_name).await?;
+        self.by_id(&id).await
     }
 
     /// Changes the given fields.
@@ -212,14 +232,16 @@ impl Vendors<'_> {
             vendor.name = name;
         }
         vendor.url = edit(vendor.url, fields.url);
-        vendor.did = edit(vendor.did, fields.did);
+        if let Some(did) = fields.did {
+            vendor.did = parse_did(Some(did).filter(|d| !d.is_empty()))?;
+        }
         vendor.updated = now();
         validate(&vendor)?;
         let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
         if before.did.is_some() && vendor.did != before.did {
             return Err(Error::Conflict(format!(
-                "vendor {} has a pinned key; a new one is accepted with `parley vendor trust {} --accept-new-key`",
-                vendor.name, vendor.name
+                "vendor {} has a pinned key: a new key is accepted only when the vendor presents it",
+                vendor.name
             )));
         }
         sqlx::query(
@@ -228,7 +250,7 @@ impl Vendors<'_> {
         )
         .bind(&vendor.name)
         .bind(&vendor.url)
-        .bind(&vendor.did)
+        .bind(vendor.did.as_ref().map(Did::as_str))
         .bind(&vendor.updated)
         .bind(&vendor.id)
         .execute(&mut *tx)
@@ -259,5 +281,155 @@ impl Vendors<'_> {
         .await?;
         tx.commit().await?;
         Ok(vendor)
+    }
+}
+
+/// What a vendor's verified descriptor says, as the vendors table keeps it.
+pub(crate) struct DescriptorFacts {
+    pub did: Did,
+    pub messages_url: String,
+    pub inbox_url: String,
+    pub agreements: Vec<AgreementId>,
+    /// The signed descriptor, canonical.
+    pub canonical: String,
+}
+
+impl From<&parley_protocol::Verified<parley_protocol::VendorDescriptor>> for DescriptorFacts {
+    fn from(d: &parley_protocol::Verified<parley_protocol::VendorDescriptor>) -> Self {
+        Self {
+            did: d.did.clone(),
+            messages_url: d.endpoints.messages.clone(),
+            inbox_url: d.endpoints.inbox.clone(),
+            agreements: d.agreements.clone(),
+            canonical: d.canonical().to_owned(),
+        }
+    }
+}
+
+impl DescriptorFacts {
+    fn agreements_json(&self) -> String {
+        serde_json::to_string(&self.agreements).unwrap_or_else(|_| "[]".into())
+    }
+}
+
+/// The key, endpoints and agreements the vendor's descriptor gives, with its own key
+/// (re)confirmed: the first key is pinned (and salts the person's pairwise identity),
+/// a changed key presented earlier is forgotten.
+pub(crate) async fn confirm_descriptor_in(
+    conn: &mut SqliteConnection,
+    vendor_id: &VendorId,
+    facts: &DescriptorFacts,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE vendors SET did = ?1, pairwise_salt = coalesce(pairwise_salt, ?1), presented_did = NULL,
+         messages_url = ?2, inbox_url = ?3, agreements = ?4, descriptor = ?5 WHERE id = ?6",
+    )
+    .bind(facts.did.as_str())
+    .bind(&facts.messages_url)
+    .bind(&facts.inbox_url)
+    .bind(facts.agreements_json())
+    .bind(&facts.canonical)
+    .bind(vendor_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the key a vendor presents instead of its pinned one.
+pub(crate) async fn present_key_in(
+    conn: &mut SqliteConnection,
+    vendor_id: &VendorId,
+    presented: &Did,
+) -> Result<()> {
+    sqlx::query("UPDATE vendors SET presented_did = ?, updated = ? WHERE id = ?")
+        .bind(presented.as_str())
+        .bind(now())
+        .bind(vendor_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Pins the new key the person accepted, with the descriptor it came in; the pairwise
+/// salt stays the first key pinned, so the person's identity with the vendor stays too.
+pub(crate) async fn accept_key_in(
+    conn: &mut SqliteConnection,
+    vendor_id: &VendorId,
+    facts: &DescriptorFacts,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE vendors SET did = ?, presented_did = NULL, pairwise_salt = coalesce(pairwise_salt, did),
+         messages_url = ?, inbox_url = ?, agreements = ?, descriptor = ?, updated = ? WHERE id = ?",
+    )
+    .bind(facts.did.as_str())
+    .bind(&facts.messages_url)
+    .bind(&facts.inbox_url)
+    .bind(facts.agreements_json())
+    .bind(&facts.canonical)
+    .bind(now())
+    .bind(vendor_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The DID the person's pairwise identity with a vendor is derived from: the first one
+/// pinned. `None` before any key is known.
+pub(crate) async fn pairwise_salt(conn: &mut SqliteConnection, vendor_id: &VendorId) -> Result<Option<Did>> {
+    let salt: Option<Option<String>> =
+        sqlx::query_scalar("SELECT coalesce(pairwise_salt, did) FROM vendors WHERE id = ?")
+            .bind(vendor_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match salt.flatten() {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| Error::Damaged {
+            table: "vendors".into(),
+            column: "pairwise_salt".into(),
+            value: s.clone(),
+        }),
+    }
+}
+
+impl Vendors<'_> {
+    /// The vendor with exactly this id.
+    pub(crate) async fn by_id(&self, id: &VendorId) -> Result<Vendor> {
+        let row = sqlx::query("SELECT * FROM vendors WHERE id = ?").bind(id).fetch_one(self.0.pool()).await?;
+        from_row(&row)
+    }
+
+    /// Vendors with something due in the outbox (everything queued when
+    /// `ignore_backoff`), or with a consent under which they may have sent something.
+    pub(crate) async fn with_traffic(&self, ignore_backoff: bool) -> Result<Vec<Vendor>> {
+        let rows = sqlx::query(
+            "SELECT * FROM vendors WHERE
+               id IN (SELECT vendor_id FROM outbox WHERE state = 'queued' AND (?1 OR next_attempt <= ?2))
+               OR (did IS NOT NULL AND id IN (SELECT vendor_id FROM consents WHERE state <> 'draft'))
+             ORDER BY name COLLATE NOCASE",
+        )
+        .bind(ignore_backoff)
+        .bind(now())
+        .fetch_all(self.0.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// From when the next inbox query asks (inclusive): the newest message received.
+    pub(crate) async fn inbox_since(&self, vendor_id: &VendorId) -> Result<Option<Timestamp>> {
+        let since: Option<String> = sqlx::query_scalar("SELECT inbox_since FROM vendors WHERE id = ?")
+            .bind(vendor_id)
+            .fetch_one(self.0.pool())
+            .await?;
+        Ok(since.and_then(|s| s.parse().ok()))
+    }
+
+    /// Moves the inbox mark on to `newest`, never back.
+    pub(crate) async fn advance_inbox_since(&self, vendor_id: &VendorId, newest: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE vendors SET inbox_since = max(coalesce(inbox_since, ''), ?) WHERE id = ?")
+            .bind(newest.to_string())
+            .bind(vendor_id)
+            .execute(self.0.pool())
+            .await?;
+        Ok(())
     }
 }

@@ -141,9 +141,9 @@ impl Vault {
     }
 
     /// A vault whose database is NOT encrypted, for measuring what encryption costs
-    /// (`cargo bench`). It has no key file, cannot be reopened, and must never hold a
-    /// person's data.
-    #[doc(hidden)]
+    /// (`cargo bench --features plaintext-benchmark`). It has no key file, cannot be
+    /// reopened, must never hold a person's data, and is not in any other build.
+    #[cfg(feature = "plaintext-benchmark")]
     pub async fn create_plaintext_for_benchmark(dir: &Path) -> Result<Self> {
         create_private_dir(dir)?;
         let vault = Self::connect_with(dir, DataKey::generate()?, true, false).await?;

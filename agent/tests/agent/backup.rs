@@ -16,7 +16,7 @@ async fn filled() -> (tempfile::TempDir, Vault, String) {
         .unwrap();
     let big: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
     vault.products().attach(&p.id, "manual.pdf", "application/pdf", &big).await.unwrap();
-    (dir, vault, p.id)
+    (dir, vault, p.id.to_string())
 }
 
 #[tokio::test]

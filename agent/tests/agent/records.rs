@@ -29,7 +29,7 @@ async fn kettle(vault: &Vault) -> String {
         warranty_until: Some("2027-05-01".into()),
         ..Default::default()
     };
-    vault.products().add(fields).await.unwrap().id
+    vault.products().add(fields).await.unwrap().id.to_string()
 }
 
 #[tokio::test]
@@ -292,7 +292,7 @@ async fn consents_are_audited_and_fixed_once_proffered() {
 async fn ids_resolve_from_unique_prefixes_only() {
     let (_d, vault) = new_vault().await;
     let id = kettle(&vault).await;
-    assert_eq!(vault.products().get(&id[..4]).await.unwrap().id, id);
+    assert_eq!(vault.products().get(&id[..4]).await.unwrap().id.as_str(), id);
     assert!(
         matches!(vault.products().get(&id[..3]).await, Err(Error::NotFound { .. })),
         "too short to be safe"

@@ -31,7 +31,7 @@ async fn finds_records_of_every_kind_and_follows_changes() {
     vault
         .feedback()
         .add(FeedbackFields {
-            product: Some(p.id.clone()),
+            product: Some(p.id.to_string()),
             score: Some(8),
             text: Some("Boils fast".into()),
             ..Default::default()
@@ -41,7 +41,7 @@ async fn finds_records_of_every_kind_and_follows_changes() {
     vault
         .support()
         .add(SupportFields {
-            product: Some(p.id.clone()),
+            product: Some(p.id.to_string()),
             subject: Some("Lid hinge".into()),
             text: Some("The lid does not close".into()),
             state: None,
@@ -49,8 +49,9 @@ async fn finds_records_of_every_kind_and_follows_changes() {
         .await
         .unwrap();
 
-    let kinds =
-        |hits: Vec<parley_agent::search::SearchHit>| hits.into_iter().map(|h| h.kind).collect::<Vec<_>>();
+    let kinds = |hits: Vec<parley_agent::search::SearchHit>| {
+        hits.into_iter().map(|h| h.kind.as_str()).collect::<Vec<_>>()
+    };
     assert_eq!(kinds(vault.search("limesc", 10).await.unwrap()), ["product"], "prefix match in notes");
     assert_eq!(kinds(vault.search("stainless", 10).await.unwrap()), ["intent"]);
     assert_eq!(kinds(vault.search("boils", 10).await.unwrap()), ["feedback"]);

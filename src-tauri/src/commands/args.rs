@@ -1,11 +1,11 @@
 //! Arguments of the commands that take more than one value, as the UI sends them.
 
+use parley_agent::exchange::Sent;
 use parley_agent::records::consents::Consent;
 use parley_agent::records::consents::ConsentFields;
 use parley_agent::records::intents::IntentFields;
 use parley_agent::records::products::{Attachment, Product, ProductFields, Warranty};
 use parley_agent::records::support::SupportFields;
-use parley_agent::sharing::Sent;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

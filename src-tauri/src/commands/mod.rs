@@ -5,6 +5,7 @@ pub mod args;
 
 use base64::Engine as _;
 use parley_agent::audit::{AuditEntry, AuditReport};
+use parley_agent::exchange::{Preview, Sent, SyncReport};
 use parley_agent::inbox::InboxMessage;
 use parley_agent::outbox::{OutboxFilter, OutboxItem, SharedWithVendor};
 use parley_agent::records::consents::{Consent, ConsentFields};
@@ -15,18 +16,12 @@ use parley_agent::records::support::{SupportFields, SupportRequest};
 use parley_agent::records::vendors::Vendor;
 use parley_agent::records::Page;
 use parley_agent::search::SearchHit;
-use parley_agent::sharing::{Preview, Sent};
-use parley_agent::sync::{SyncOptions, SyncReport};
 use parley_agent::{Passphrase, Vault};
 
 use self::args::*;
 use crate::contract::commands;
 use crate::error::CommandError;
 use crate::state::{AppState, Settings, SyncStatus};
-
-fn today() -> String {
-    parley_protocol::Timestamp::now().to_string()[..10].to_owned()
-}
 
 fn status(s: &AppState) -> VaultStatus {
     VaultStatus {
@@ -39,12 +34,12 @@ fn status(s: &AppState) -> VaultStatus {
 fn bytes(base64: &str) -> Result<Vec<u8>, CommandError> {
     base64::engine::general_purpose::STANDARD
         .decode(base64)
-        .map_err(|e| CommandError::new("invalid", format!("the file's content is not base64: {e}")))
+        .map_err(|e| CommandError::other(format!("the file's content is not base64: {e}")))
 }
 
 async fn pick_backup_file(s: &AppState, purpose: BackupPick) -> Result<Option<String>, CommandError> {
     use tauri_plugin_dialog::DialogExt;
-    let app = s.app().ok_or_else(|| CommandError::new("unavailable", "the window is not ready yet"))?;
+    let app = s.app().ok_or_else(|| CommandError::other("the window is not ready yet"))?;
     let mut dialog = app.dialog().file().add_filter("Parley backup", &["pbk"]);
     // The home folder, not wherever the app happened to be started from.
     if let Some(home) = directories::UserDirs::new() {
@@ -61,8 +56,7 @@ async fn pick_backup_file(s: &AppState, purpose: BackupPick) -> Result<Option<St
         BackupPick::Import => dialog.set_title("Choose the backup to restore").pick_file(answer),
     }
     // The dialog runs on the main thread; this command only waits for its answer.
-    let chosen =
-        rx.await.map_err(|_| CommandError::new("unavailable", "the file dialog closed without an answer"))?;
+    let chosen = rx.await.map_err(|_| CommandError::other("the file dialog closed without an answer"))?;
     Ok(chosen.map(|path| {
         let shown = path.display().to_string();
         s.picked.remember(purpose, path);
@@ -71,18 +65,7 @@ async fn pick_backup_file(s: &AppState, purpose: BackupPick) -> Result<Option<St
 }
 
 fn row(p: Product) -> ProductRow {
-    ProductRow { warranty: p.warranty(&today()), product: p }
-}
-
-/// Products matching a search, in the search's order of relevance.
-async fn search_products(vault: &Vault, words: &str, limit: u32) -> Result<Vec<Product>, CommandError> {
-    let mut out = Vec::new();
-    for hit in vault.search(words, if limit == 0 { 200 } else { limit }).await? {
-        if hit.kind == "product" {
-            out.push(vault.products().get(&hit.id).await?);
-        }
-    }
-    Ok(out)
+    ProductRow { warranty: p.warranty(&parley_agent::clock::today()), product: p }
 }
 
 /// Backup progress, sent to the UI as `backup-progress` events.
@@ -99,34 +82,34 @@ commands! {
     /// Creates the vault; the passphrase goes straight to the key derivation.
     vault_create(s, passphrase: String) -> VaultStatus {
         let vault = Vault::create(&s.vault_dir, &Passphrase::new(passphrase)?, s.kdf).await?;
-        s.set_vault(Some(vault)).await;
+        s.unlock(vault).await?;
         status(&s)
     }
 
     /// Opens the vault.
     vault_unlock(s, passphrase: String) -> VaultStatus {
         let vault = Vault::open(&s.vault_dir, &Passphrase::new(passphrase)?).await?;
-        s.set_vault(Some(vault)).await;
+        s.unlock(vault).await?;
         status(&s)
     }
 
     /// Closes the vault now.
     vault_lock(s) -> VaultStatus {
-        s.set_vault(None).await;
+        s.lock().await;
         status(&s)
     }
 
     /// Changes the passphrase (re-seals the key; the data is not re-encrypted).
     vault_change_passphrase(s, change: PassphraseChange) -> () {
         let (current, next) = (Passphrase::new(change.current)?, Passphrase::new(change.next)?);
-        s.vault()?.change_passphrase(&current, &next, s.kdf).await?
+        s.agent()?.vault().change_passphrase(&current, &next, s.kdf).await?
     }
 
     /// Writes an encrypted backup; `backup-progress` events report how far it got.
     vault_export(s, backup: BackupFile) -> () {
         let path = s.picked.take(BackupPick::Export)?;
         let mut report = progress(&s);
-        s.vault()?.export(&path, &Passphrase::new(backup.passphrase)?, s.kdf, &mut report).await?
+        s.agent()?.vault().export(&path, &Passphrase::new(backup.passphrase)?, s.kdf, &mut report).await?
     }
 
     /// Lets the person pick a backup file with the system's file dialog; `None` when
@@ -139,11 +122,11 @@ commands! {
     /// Restores a backup as the vault (the app's vault folder), and opens it.
     vault_import(s, backup: BackupFile) -> VaultStatus {
         let path = s.picked.take(BackupPick::Import)?;
-        s.set_vault(None).await;
+        s.lock().await;
         let pass = Passphrase::new(backup.passphrase)?;
         let mut report = progress(&s);
         let vault = parley_agent::backup::import(&s.vault_dir, &path, &pass, backup.force, &mut report).await?;
-        s.set_vault(Some(vault)).await;
+        s.unlock(vault).await?;
         status(&s)
     }
 
@@ -160,9 +143,10 @@ commands! {
 
     /// Products, newest first, or those matching a search.
     product_list(s, query: ProductQuery) -> Vec<ProductRow> {
-        let vault = s.vault()?;
+        let agent = s.agent()?;
+        let vault = agent.vault();
         let products = match query.search.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-            Some(words) => search_products(&vault, words, query.limit).await?,
+            Some(words) => vault.search_products(words, query.limit).await?,
             None => vault.products().list(Page { limit: query.limit, after: query.after }).await?,
         };
         products.into_iter().map(row).collect::<Vec<_>>()
@@ -170,167 +154,165 @@ commands! {
 
     /// One product with its warranty and attached files.
     product_get(s, id: String) -> ProductDetail {
-        let vault = s.vault()?;
+        let agent = s.agent()?;
+        let vault = agent.vault();
         let product = vault.products().get(&id).await?;
-        let attachments = vault.products().attachments(&product.id).await?;
-        ProductDetail { warranty: product.warranty(&today()), product, attachments }
+        let attachments = vault.products().attachments(product.id.as_str()).await?;
+        ProductDetail { warranty: product.warranty(&parley_agent::clock::today()), product, attachments }
     }
 
     /// Adds a product.
-    product_add(s, fields: ProductFields) -> Product { s.vault()?.products().add(fields).await? }
+    product_add(s, fields: ProductFields) -> Product { s.agent()?.vault().products().add(fields).await? }
 
     /// Changes a product.
     product_update(s, update: ProductUpdate) -> Product {
-        s.vault()?.products().update(&update.id, update.fields).await?
+        s.agent()?.vault().products().update(&update.id, update.fields).await?
     }
 
     /// Deletes a product and its attached files.
-    product_delete(s, id: String) -> () { s.vault()?.products().delete(&id).await?; }
+    product_delete(s, id: String) -> () { s.agent()?.vault().products().delete(&id).await?; }
 
     /// Stores a file (receipt, manual) with a product, inside the vault.
     attachment_add(s, file: NewAttachment) -> Attachment {
         let content = bytes(&file.base64)?;
-        s.vault()?.products().attach(&file.product_id, &file.name, &file.media_type, &content).await?
+        s.agent()?.vault().products().attach(&file.product_id, &file.name, &file.media_type, &content).await?
     }
 
     /// An attached file's content.
     attachment_content(s, id: String) -> AttachmentContent {
-        let (attachment, content) = s.vault()?.products().attachment_content(&id).await?;
+        let (attachment, content) = s.agent()?.vault().products().attachment_content(&id).await?;
         AttachmentContent { attachment, base64: base64::engine::general_purpose::STANDARD.encode(content) }
     }
 
     /// Removes an attached file.
-    attachment_remove(s, id: String) -> () { s.vault()?.products().detach(&id).await?; }
+    attachment_remove(s, id: String) -> () { s.agent()?.vault().products().detach(&id).await?; }
 
     // ---- vendors and consents -------------------------------------------------------
 
     /// Vendors, by name.
-    vendor_list(s) -> Vec<Vendor> { s.vault()?.vendors().list().await? }
+    vendor_list(s) -> Vec<Vendor> { s.agent()?.vault().vendors().list().await? }
 
     /// Adds a vendor from its URL: fetches its signed descriptor and pins its key.
     vendor_discover(s, vendor: NewVendor) -> Vendor {
         let name = vendor.name.filter(|n| !n.trim().is_empty());
-        s.vault()?.discover_vendor(vendor.url.trim(), name).await?
+        s.agent()?.discover_vendor(vendor.url.trim(), name).await?
     }
 
     /// The person's own pairwise DID with a vendor, once its key is known.
     vendor_my_did(s, id: String) -> Option<String> {
-        s.vault()?.my_did_with(&id).await?.map(|d| d.to_string())
+        s.agent()?.vault().my_did_with(&id).await?.map(|d| d.to_string())
     }
 
     /// Accepts the key a vendor now presents, then delivers what waited for it.
     vendor_trust(s, trust: TrustKey) -> Vendor {
-        let vault = s.vault()?;
-        let vendor = vault.accept_new_vendor_key(&trust.id, Some(&trust.fingerprint)).await?;
-        vault.sync(&SyncOptions { vendor: Some(vendor.id.clone()), now: true, skip_inbox: true }).await?;
-        vendor
+        s.agent()?.trust_vendor_key(&trust.id, Some(&trust.fingerprint)).await?.0
     }
 
     /// Removes a vendor (refused while records refer to it).
-    vendor_delete(s, id: String) -> () { s.vault()?.vendors().delete(&id).await?; }
+    vendor_delete(s, id: String) -> () { s.agent()?.vault().vendors().delete(&id).await?; }
 
     /// Consents, newest first.
-    consent_list(s) -> Vec<Consent> { s.vault()?.consents().list(None).await? }
+    consent_list(s) -> Vec<Consent> { s.agent()?.vault().consents().list(None).await? }
 
     /// Proffers a consent to a vendor and keeps its signed answer.
     consent_grant(s, fields: ConsentFields) -> ConsentOutcome {
-        let (consent, sent) = s.vault()?.grant_consent(fields).await?;
+        let (consent, sent) = s.agent()?.grant_consent(fields).await?;
         ConsentOutcome { consent, sent }
     }
 
     /// Takes the alternative agreement a vendor offered.
     consent_accept_alternative(s, id: String) -> ConsentOutcome {
-        let (consent, sent) = s.vault()?.accept_alternative(&id).await?;
+        let (consent, sent) = s.agent()?.accept_alternative(&id).await?;
         ConsentOutcome { consent, sent }
     }
 
     /// Revokes a consent; the vendor deletes what it holds and signs a receipt.
     consent_revoke(s, revocation: Revocation) -> ConsentOutcome {
-        let (consent, sent) = s.vault()?.revoke_consent(&revocation.id, revocation.reason).await?;
+        let (consent, sent) = s.agent()?.revoke_consent(&revocation.id, revocation.reason).await?;
         ConsentOutcome { consent, sent }
     }
 
     /// Deletes a consent record that never was, or no longer is, in force.
-    consent_delete(s, id: String) -> () { s.vault()?.consents().delete(&id).await?; }
+    consent_delete(s, id: String) -> () { s.agent()?.vault().consents().delete(&id).await?; }
 
     // ---- intents --------------------------------------------------------------------
 
     /// Intents, newest first.
-    intent_list(s) -> Vec<Intent> { s.vault()?.intents().list().await? }
+    intent_list(s) -> Vec<Intent> { s.agent()?.vault().intents().list().await? }
 
     /// Writes an intent.
-    intent_add(s, fields: IntentFields) -> Intent { s.vault()?.intents().add(fields).await? }
+    intent_add(s, fields: IntentFields) -> Intent { s.agent()?.vault().intents().add(fields).await? }
 
     /// Changes a draft intent.
-    intent_update(s, update: IntentUpdate) -> Intent { s.vault()?.intents().update(&update.id, update.fields).await? }
+    intent_update(s, update: IntentUpdate) -> Intent { s.agent()?.vault().intents().update(&update.id, update.fields).await? }
 
     /// Deletes an intent.
-    intent_delete(s, id: String) -> () { s.vault()?.intents().delete(&id).await?; }
+    intent_delete(s, id: String) -> () { s.agent()?.vault().intents().delete(&id).await?; }
 
     /// What each vendor would receive.
-    intent_preview(s, cast: IntentCast) -> Vec<Preview> { s.vault()?.preview_intent(&cast.id, &cast.vendors).await? }
+    intent_preview(s, cast: IntentCast) -> Vec<Preview> { s.agent()?.preview_intent(&cast.id, &cast.vendors).await? }
 
     /// Casts the intent to the vendors.
-    intent_send(s, cast: IntentCast) -> Sent { s.vault()?.send_intent(&cast.id, &cast.vendors).await? }
+    intent_send(s, cast: IntentCast) -> Sent { s.agent()?.send_intent(&cast.id, &cast.vendors).await? }
 
     /// The offers gathered for an intent.
-    intent_offers(s, id: String) -> Vec<InboxMessage> { s.vault()?.offers(&id).await? }
+    intent_offers(s, id: String) -> Vec<InboxMessage> { s.agent()?.vault().offers(&id).await? }
 
     /// Accepts one offer (that vendor is told).
-    offer_accept(s, id: String) -> Sent { s.vault()?.accept_offer(&id).await? }
+    offer_accept(s, id: String) -> Sent { s.agent()?.accept_offer(&id).await? }
 
     /// Withdraws an intent (every vendor that received it is told).
-    intent_withdraw(s, id: String) -> Sent { s.vault()?.withdraw_intent(&id).await? }
+    intent_withdraw(s, id: String) -> Sent { s.agent()?.withdraw_intent(&id).await? }
 
     // ---- feedback and support -------------------------------------------------------
 
     /// Feedback, newest first.
-    feedback_list(s) -> Vec<Feedback> { s.vault()?.feedback().list().await? }
+    feedback_list(s) -> Vec<Feedback> { s.agent()?.vault().feedback().list().await? }
 
     /// Writes a feedback.
-    feedback_add(s, fields: FeedbackFields) -> Feedback { s.vault()?.feedback().add(fields).await? }
+    feedback_add(s, fields: FeedbackFields) -> Feedback { s.agent()?.vault().feedback().add(fields).await? }
 
     /// Deletes a feedback.
-    feedback_delete(s, id: String) -> () { s.vault()?.feedback().delete(&id).await?; }
+    feedback_delete(s, id: String) -> () { s.agent()?.vault().feedback().delete(&id).await?; }
 
     /// What the vendor would receive.
     feedback_preview(s, send: SendRecord) -> Vec<Preview> {
-        s.vault()?.preview_feedback(&send.id, send.vendor.as_deref()).await?
+        s.agent()?.preview_feedback(&send.id, send.vendor.as_deref()).await?
     }
 
     /// Sends a feedback.
-    feedback_send(s, send: SendRecord) -> Sent { s.vault()?.send_feedback(&send.id, send.vendor.as_deref()).await? }
+    feedback_send(s, send: SendRecord) -> Sent { s.agent()?.send_feedback(&send.id, send.vendor.as_deref()).await? }
 
     /// Support requests, newest first.
-    support_list(s) -> Vec<SupportRequest> { s.vault()?.support().list().await? }
+    support_list(s) -> Vec<SupportRequest> { s.agent()?.vault().support().list().await? }
 
     /// Writes a support request.
-    support_add(s, fields: SupportFields) -> SupportRequest { s.vault()?.support().add(fields).await? }
+    support_add(s, fields: SupportFields) -> SupportRequest { s.agent()?.vault().support().add(fields).await? }
 
     /// Changes a support request (e.g. closes it).
     support_update(s, update: SupportUpdate) -> SupportRequest {
-        s.vault()?.support().update(&update.id, update.fields).await?
+        s.agent()?.vault().support().update(&update.id, update.fields).await?
     }
 
     /// Deletes a support request.
-    support_delete(s, id: String) -> () { s.vault()?.support().delete(&id).await?; }
+    support_delete(s, id: String) -> () { s.agent()?.vault().support().delete(&id).await?; }
 
     /// What the vendor would receive.
     support_preview(s, send: SendRecord) -> Vec<Preview> {
-        s.vault()?.preview_support(&send.id, send.vendor.as_deref()).await?
+        s.agent()?.preview_support(&send.id, send.vendor.as_deref()).await?
     }
 
     /// Sends a support request.
-    support_send(s, send: SendRecord) -> Sent { s.vault()?.send_support(&send.id, send.vendor.as_deref()).await? }
+    support_send(s, send: SendRecord) -> Sent { s.agent()?.send_support(&send.id, send.vendor.as_deref()).await? }
 
     // ---- what came back, what left --------------------------------------------------
 
     /// Offers and replies, by thread.
-    inbox(s, vendor: Option<String>) -> Vec<InboxMessage> { s.vault()?.inbox(vendor.as_deref()).await? }
+    inbox(s, vendor: Option<String>) -> Vec<InboxMessage> { s.agent()?.vault().inbox(vendor.as_deref()).await? }
 
     /// Messages waiting to leave (all of them with `all`).
     outbox(s, all: bool) -> Vec<OutboxItem> {
-        s.vault()?.outbox(if all { OutboxFilter::All } else { OutboxFilter::Waiting }).await?
+        s.agent()?.vault().outbox(if all { OutboxFilter::All } else { OutboxFilter::Waiting }).await?
     }
 
     /// Delivers what waits (ignoring backoff) and pulls every inbox, now.
@@ -340,21 +322,14 @@ commands! {
     sync_status(s) -> SyncStatus { s.sync_status() }
 
     /// The audit log, newest last; one vendor's entries when `vendor` is given.
-    audit_log(s, vendor: Option<String>) -> Vec<AuditEntry> {
-        let vault = s.vault()?;
-        let id = match vendor {
-            Some(v) => Some(vault.vendors().get(&v).await?.id),
-            None => None,
-        };
-        vault.audit_log(id.as_deref()).await?
-    }
+    audit_log(s, vendor: Option<String>) -> Vec<AuditEntry> { s.agent()?.vault().audit_log(vendor.as_deref()).await? }
 
     /// Checks the audit log's hash chain.
-    audit_verify(s) -> AuditReport { s.vault()?.verify_audit_log().await? }
+    audit_verify(s) -> AuditReport { s.agent()?.vault().verify_audit_log().await? }
 
     /// Per vendor and consent, what left.
-    shared(s, vendor: Option<String>) -> Vec<SharedWithVendor> { s.vault()?.shared(vendor.as_deref()).await? }
+    shared(s, vendor: Option<String>) -> Vec<SharedWithVendor> { s.agent()?.vault().shared(vendor.as_deref()).await? }
 
     /// Full-text search across products, intents, feedback and support requests.
-    search(s, text: String) -> Vec<SearchHit> { s.vault()?.search(&text, 50).await? }
+    search(s, text: String) -> Vec<SearchHit> { s.agent()?.vault().search(&text, 50).await? }
 }

@@ -3,11 +3,13 @@
 // as `{code, message}` and are thrown as `ParleyError`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { CommandError } from "./bindings";
+import type { Code, CommandError } from "./bindings";
 
+/** A command's failure: the code Rust gave (generated, so branches on it are checked),
+ *  or `ipc` when the call itself failed. */
 export class ParleyError extends Error {
-  readonly code: string;
-  constructor(e: CommandError) {
+  readonly code: Code | "ipc";
+  constructor(e: { code: Code | "ipc"; message: string }) {
     super(e.message);
     this.code = e.code;
   }

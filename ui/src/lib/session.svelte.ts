@@ -2,7 +2,7 @@
 // and one line of news or error at a time.
 import * as api from "./bindings/commands";
 import type { SyncStatus, VaultStatus } from "./bindings";
-import { messageOf, onEvent } from "./ipc";
+import { messageOf, onEvent, ParleyError } from "./ipc";
 
 export type Screen =
   | "products"
@@ -22,6 +22,8 @@ export const session = $state({
   sync: null as SyncStatus | null,
   notice: "" as string,
   error: "" as string,
+  /** The error's code, when the UI has something to offer for it (a screen to open). */
+  errorCode: null as ParleyError["code"] | null,
   /** Counts finished syncs: screens showing what vendors send reload when it moves. */
   syncs: 0,
 });
@@ -30,6 +32,7 @@ export function go(screen: Screen, focus: string | null = null): void {
   session.screen = screen;
   session.focus = focus;
   session.error = "";
+  session.errorCode = null;
   session.notice = "";
 }
 
@@ -40,12 +43,14 @@ export async function refreshStatus(): Promise<void> {
 /** Runs an action, showing its error (if any) in the error line. */
 export async function attempt<T>(action: () => Promise<T>, done?: string): Promise<T | undefined> {
   session.error = "";
+  session.errorCode = null;
   try {
     const result = await action();
     if (done) session.notice = done;
     return result;
   } catch (e) {
     session.error = messageOf(e);
+    session.errorCode = e instanceof ParleyError ? e.code : null;
     return undefined;
   }
 }

@@ -64,5 +64,17 @@ describe("Welcome", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Unlock" }));
     await new Promise((r) => setTimeout(r, 0));
     expect(screen.getByRole("alert").textContent).toBe("wrong passphrase");
+    expect(screen.getByTestId("wrong-passphrase").textContent).toContain("Caps Lock");
+  });
+});
+
+describe("Errors the UI acts on", () => {
+  it("offers the screen that fixes a missing consent or a changed key, by the error's code", async () => {
+    const { attempt } = await import("../../src/lib/session.svelte");
+    const { ParleyError } = await import("../../src/lib/ipc");
+    await attempt(() => Promise.reject(new ParleyError({ code: "consent-missing", message: "no agreed consent" })));
+    expect(session.errorCode).toBe("consent-missing");
+    await attempt(() => Promise.reject(new Error("plain")));
+    expect(session.errorCode).toBe(null);
   });
 });

@@ -23,6 +23,6 @@ queued: number,
  */
 received: number, 
 /**
- * What went wrong, per vendor: `(vendor, error)`.
+ * What went wrong, per vendor.
  */
 problems: Array<SyncProblem>, };

@@ -56,7 +56,7 @@ pub(crate) enum Posted {
 }
 
 /// An HTTP client with bounded time for every exchange.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Transport {
     client: reqwest::Client,
 }
@@ -66,6 +66,9 @@ impl Transport {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
+            // Shorter than the 5 s a Parley endpoint keeps an idle connection open, so a
+            // request never goes out on a connection the server is closing.
+            .pool_idle_timeout(Duration::from_secs(4))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
             .build()

@@ -1,0 +1,162 @@
+//! The agent's network half tested in-process: the vendor's router served on
+//! `127.0.0.1:0` from the `parley-vendor` library, driven by the `parley-agent` API
+//! itself — the same calls the CLI and the desktop app make — with no binaries between.
+
+use std::sync::Arc;
+
+use parley_agent::exchange::SyncOptions;
+use parley_agent::ids::RecordKind;
+use parley_agent::outbox::OutboxState;
+use parley_agent::records::consents::{ConsentFields, ConsentState};
+use parley_agent::records::feedback::FeedbackFields;
+use parley_agent::records::products::ProductFields;
+use parley_agent::records::support::{SupportFields, SupportState};
+use parley_agent::{Agent, KdfParams, Passphrase, Vault};
+use parley_protocol::{AgreementId, Body, Category, MessageType, Purpose};
+
+/// A vendor served in-process; dropped, it stops.
+struct Endpoint {
+    url: String,
+    endpoint: Arc<parley_vendor::Endpoint>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Endpoint {
+    async fn start(name: &str, agreements: Vec<AgreementId>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let vendor = parley_vendor::Vendor::init(dir.path(), name, agreements).unwrap();
+        let store = parley_vendor::Store::connect(&vendor.default_database_url()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let endpoint = parley_vendor::endpoint(vendor, store, &url).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(parley_vendor::serve(listener, endpoint.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self { url, endpoint, stop: Some(stop), _dir: dir }
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A person's agent over a new vault in a temporary folder.
+async fn person() -> (tempfile::TempDir, Agent) {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = Passphrase::new("correct horse battery staple").unwrap();
+    let vault = Vault::create(&dir.path().join("vault"), &pass, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
+    (dir, Agent::new(vault).unwrap())
+}
+
+async fn agreed(agent: &Agent, vendor: &str, purpose: Purpose, categories: Vec<Category>) {
+    let fields = ConsentFields {
+        vendor: Some(vendor.into()),
+        purpose: Some(purpose),
+        categories: Some(categories),
+        retention_days: Some(30),
+        ..Default::default()
+    };
+    let (consent, _) = agent.grant_consent(fields).await.unwrap();
+    assert_eq!(consent.state, ConsentState::Agreed, "the vendor agrees to a roster agreement it accepts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_goes_from_the_agent_api_to_the_vendors_store_with_a_verified_receipt() {
+    let acme = Endpoint::start("Acme", vec![AgreementId::SdBase]).await;
+    let (_dir, agent) = person().await;
+    let vendor = agent.discover_vendor(&acme.url, None).await.unwrap();
+    assert_eq!(vendor.did.as_ref(), Some(&acme.endpoint.config.did), "the descriptor's key is pinned");
+    agreed(&agent, "Acme", Purpose::Improvement, vec![Category::Feedback]).await;
+
+    let fields = FeedbackFields {
+        vendor: Some("Acme".into()),
+        score: Some(9),
+        text: Some("Quick".into()),
+        ..Default::default()
+    };
+    let feedback = agent.vault().feedback().add(fields).await.unwrap();
+    let sent = agent.send_feedback(&feedback.id, None).await.unwrap();
+    assert!(sent.problems.is_empty(), "{:?}", sent.problems);
+    let item = &sent.messages[0];
+    assert_eq!((item.message_type, item.state), (MessageType::Feedback, OutboxState::Delivered));
+    assert!(item.receipt.is_some(), "delivered means a verified receipt is kept");
+
+    let held = acme.endpoint.store.message(&item.id.to_message_id().to_string()).await.unwrap();
+    assert_eq!(held.document, item.message, "the vendor holds exactly the bytes the agent signed");
+    let again = agent.send_feedback(&feedback.id, None).await.unwrap_err();
+    assert!(again.to_string().contains("already sent"), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_comes_back_into_the_support_requests_thread() {
+    let acme = Endpoint::start("Acme", vec![AgreementId::SdBase]).await;
+    let (_dir, agent) = person().await;
+    agent.discover_vendor(&acme.url, None).await.unwrap();
+    agreed(&agent, "Acme", Purpose::Service, vec![Category::Support, Category::Product]).await;
+    let product = agent
+        .vault()
+        .products()
+        .add(ProductFields { name: Some("Kettle".into()), vendor: Some("Acme".into()), ..Default::default() })
+        .await
+        .unwrap();
+    let request = agent
+        .vault()
+        .support()
+        .add(SupportFields {
+            product: Some(product.id.to_string()),
+            subject: Some("Leak".into()),
+            text: Some("It leaks".into()),
+            state: None,
+        })
+        .await
+        .unwrap();
+    let sent = agent.send_support(&request.id, None).await.unwrap();
+    let message = sent.messages[0].id.clone();
+    let held = acme.endpoint.store.message(&message.to_message_id().to_string()).await.unwrap();
+    assert_eq!(held.document["body"]["product"]["name"], "Kettle", "the consent covers product details");
+
+    parley_vendor::console::reply(&acme.endpoint.store, &acme.endpoint.key, &held.id, "Send it in")
+        .await
+        .unwrap();
+    let report = agent.sync(&SyncOptions::default()).await.unwrap();
+    assert_eq!(report.received, 1, "{:?}", report.problems);
+    let inbox = agent.vault().inbox(None).await.unwrap();
+    assert_eq!(inbox[0].thread.as_ref(), Some(&message), "in the request's thread");
+    assert_eq!(inbox[0].message_type, MessageType::Reply);
+    let answered = agent.vault().support().get(&request.id).await.unwrap();
+    assert_eq!(answered.state, SupportState::Answered);
+    let again = agent.sync(&SyncOptions::default()).await.unwrap();
+    assert_eq!(again.received, 0, "a reply is stored once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_through_the_agent_keeps_the_vendors_deletion_receipt() {
+    let acme = Endpoint::start("Acme", vec![AgreementId::SdBase]).await;
+    let (_dir, agent) = person().await;
+    agent.discover_vendor(&acme.url, None).await.unwrap();
+    agreed(&agent, "Acme", Purpose::Improvement, vec![Category::Feedback]).await;
+    let consent = agent.vault().consents().list(None).await.unwrap().remove(0);
+    let fields = FeedbackFields { vendor: Some("Acme".into()), score: Some(2), ..Default::default() };
+    let feedback = agent.vault().feedback().add(fields).await.unwrap();
+    let sent = agent.send_feedback(&feedback.id, None).await.unwrap();
+    let message = sent.messages[0].id.to_message_id();
+
+    let (revoked, _) = agent.revoke_consent(&consent.id, None).await.unwrap();
+    assert_eq!(revoked.state, ConsentState::Revoked);
+    let receipt = revoked.deletion_receipt.expect("the vendor's signed deletion receipt is kept");
+    let receipt = parley_protocol::Message::from_value(&receipt).unwrap();
+    let Body::DeletionReceipt(d) = receipt.body else { panic!("a DeletionReceipt") };
+    assert_eq!(d.deleted, vec![message], "it names the feedback it deleted");
+    assert!(
+        acme.endpoint.store.message(&message.to_string()).await.is_err(),
+        "and the vendor no longer has it"
+    );
+    let shared = agent.vault().outbox_for(RecordKind::Consent, &(&consent.id).into()).await.unwrap();
+    assert!(shared.iter().all(|m| m.state == OutboxState::Delivered), "grant and revocation both delivered");
+}
