@@ -143,6 +143,18 @@ impl std::fmt::Display for RecordKind {
     }
 }
 
+impl RecordId {
+    /// The intent this names, when `kind` says it is one.
+    pub fn intent(&self, kind: RecordKind) -> Option<IntentId> {
+        (kind == RecordKind::Intent).then(|| IntentId(self.0.clone()))
+    }
+
+    /// The product this names, when `kind` says it is one.
+    pub fn product(&self, kind: RecordKind) -> Option<ProductId> {
+        (kind == RecordKind::Product).then(|| ProductId(self.0.clone()))
+    }
+}
+
 impl MessageUuid {
     /// The message id on the wire, `urn:uuid:…`.
     pub fn to_message_id(&self) -> MessageId {

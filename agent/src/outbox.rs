@@ -417,7 +417,7 @@ impl Vault {
         let mut out = Vec::new();
         for v in vendors {
             let mine: Vec<OutboxItem> = all.iter().filter(|o| o.vendor_id == v.id).cloned().collect();
-            let consents = self.consents().list(Some(v.id.as_str())).await?;
+            let consents = self.consents().of_vendor(&v.id).await?;
             if mine.is_empty() && consents.is_empty() {
                 continue;
             }

@@ -68,8 +68,8 @@ impl Vault {
     pub async fn search_products(&self, text: &str, limit: u32) -> Result<Vec<Product>> {
         let mut out = Vec::new();
         for hit in self.search(text, if limit == 0 { 200 } else { limit }).await? {
-            if hit.kind == RecordKind::Product {
-                out.push(self.products().get(hit.id.as_str()).await?);
+            if let Some(product) = hit.id.product(hit.kind) {
+                out.push(self.products().by_id(&product).await?);
             }
         }
         Ok(out)

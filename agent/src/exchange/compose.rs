@@ -11,7 +11,7 @@ use parley_protocol::{
 use super::contact::Contact;
 use super::Agent;
 use crate::error::{Error, Result};
-use crate::ids::{RecordId, RecordKind};
+use crate::ids::{RecordId, RecordKind, VendorId};
 use crate::records::consents::{Consent, ConsentState};
 use crate::records::feedback::Feedback;
 use crate::records::intents::Intent;
@@ -52,7 +52,7 @@ impl Agent {
     /// `category`.
     async fn consent_for(&self, vendor: &Vendor, kind: MessageType, category: Category) -> Result<Consent> {
         let purposes = kind.purposes();
-        let found = self.vault().consents().list(Some(vendor.id.as_str())).await?.into_iter().find(|c| {
+        let found = self.vault().consents().of_vendor(&vendor.id).await?.into_iter().find(|c| {
             c.state == ConsentState::Agreed
                 && purposes.contains(&c.purpose)
                 && c.categories.contains(&category)
@@ -69,11 +69,14 @@ impl Agent {
     pub(crate) async fn vendor_of(
         &self,
         named: Option<&str>,
-        record: Option<&str>,
+        record: Option<&VendorId>,
         product: Option<&Product>,
     ) -> Result<Vendor> {
-        if let Some(v) = named.or(record) {
+        if let Some(v) = named {
             return self.vault().vendors().get(v).await;
+        }
+        if let Some(v) = record {
+            return self.vault().vendors().by_id(v).await;
         }
         let name = product
             .and_then(|p| p.vendor.as_deref())

@@ -17,8 +17,9 @@ use crate::ids::{ConsentRecordId, FeedbackId, IntentId, MessageUuid, RecordKind,
 use crate::inbox::{self, InboxMessage};
 use crate::outbox::{self, enqueue_in, OutboxItem, OutboxState, Outgoing};
 use crate::records::consents::{self, Consent, ConsentFields, ConsentState};
-use crate::records::intents::{self, IntentState};
-use crate::records::{feedback, support};
+use crate::records::feedback::{self, Feedback};
+use crate::records::intents::{self, Intent, IntentState};
+use crate::records::support::{self, SupportRequest};
 
 /// One message as it will leave: to whom, under which consent, the signed JSON. The id,
 /// `created` and proof are made afresh when it is actually sent.
@@ -146,21 +147,20 @@ impl Agent {
 
     // ---- feedback and support --------------------------------------------------------
 
-    async fn feedback_draft(&self, id: &str, vendor: Option<&str>) -> Result<(FeedbackId, Draft)> {
-        let f = self.vault().feedback().get(id).await?;
+    async fn feedback_draft(&self, f: &Feedback, vendor: Option<&str>) -> Result<Draft> {
         let product = match &f.product_id {
-            Some(p) => Some(self.vault().products().get(p.as_str()).await?),
+            Some(p) => Some(self.vault().products().by_id(p).await?),
             None => None,
         };
-        let vendor =
-            self.vendor_of(vendor, f.vendor_id.as_ref().map(VendorId::as_str), product.as_ref()).await?;
+        let vendor = self.vendor_of(vendor, f.vendor_id.as_ref(), product.as_ref()).await?;
         let contact = self.contact(&vendor).await?;
-        Ok((f.id.clone(), self.compose_feedback(contact, &f, product.as_ref()).await?))
+        self.compose_feedback(contact, f, product.as_ref()).await
     }
 
     /// The feedback message as it would leave.
     pub async fn preview_feedback(&self, id: &str, vendor: Option<&str>) -> Result<Vec<Preview>> {
-        Self::preview(vec![self.feedback_draft(id, vendor).await?.1])
+        let f = self.vault().feedback().get(id).await?;
+        Self::preview(vec![self.feedback_draft(&f, vendor).await?])
     }
 
     /// Signs, queues and tries to deliver a feedback.
@@ -169,21 +169,21 @@ impl Agent {
         if f.state != feedback::FeedbackState::Draft {
             return Err(Error::Conflict(format!("feedback {} was already sent", f.id)));
         }
-        let (id, draft) = self.feedback_draft(f.id.as_str(), vendor).await?;
-        self.queue(vec![draft], vec![Change::FeedbackSent(id)]).await
+        let draft = self.feedback_draft(&f, vendor).await?;
+        self.queue(vec![draft], vec![Change::FeedbackSent(f.id)]).await
     }
 
-    async fn support_draft(&self, id: &str, vendor: Option<&str>) -> Result<(SupportId, Draft)> {
-        let s = self.vault().support().get(id).await?;
-        let product = self.vault().products().get(s.product_id.as_str()).await?;
+    async fn support_draft(&self, s: &SupportRequest, vendor: Option<&str>) -> Result<Draft> {
+        let product = self.vault().products().by_id(&s.product_id).await?;
         let vendor = self.vendor_of(vendor, None, Some(&product)).await?;
         let contact = self.contact(&vendor).await?;
-        Ok((s.id.clone(), self.compose_support(contact, &s, &product).await?))
+        self.compose_support(contact, s, &product).await
     }
 
     /// The support request as it would leave.
     pub async fn preview_support(&self, id: &str, vendor: Option<&str>) -> Result<Vec<Preview>> {
-        Self::preview(vec![self.support_draft(id, vendor).await?.1])
+        let s = self.vault().support().get(id).await?;
+        Self::preview(vec![self.support_draft(&s, vendor).await?])
     }
 
     /// Signs, queues and tries to deliver a support request.
@@ -192,22 +192,17 @@ impl Agent {
         if s.state != support::SupportState::Draft {
             return Err(Error::Conflict(format!("support request {} was already sent", s.id)));
         }
-        let (id, draft) = self.support_draft(s.id.as_str(), vendor).await?;
-        self.queue(vec![draft], vec![Change::SupportSent(id)]).await
+        let draft = self.support_draft(&s, vendor).await?;
+        self.queue(vec![draft], vec![Change::SupportSent(s.id)]).await
     }
 
     // ---- intents ---------------------------------------------------------------------
 
     /// One signed copy of the intent per vendor, each under that vendor's consent.
-    async fn intent_drafts(
-        &self,
-        id: &str,
-        vendors: &[String],
-    ) -> Result<(crate::records::intents::Intent, Vec<Draft>)> {
+    async fn intent_drafts(&self, intent: &Intent, vendors: &[String]) -> Result<Vec<Draft>> {
         if vendors.is_empty() {
             return Err(Error::invalid("vendors", "name at least one vendor to send the intent to"));
         }
-        let intent = self.vault().intents().get(id).await?;
         let already = self.vault().outbox_for(RecordKind::Intent, &(&intent.id).into()).await?;
         let mut drafts: Vec<Draft> = Vec::new();
         for name in vendors {
@@ -222,15 +217,16 @@ impl Agent {
                 return Err(Error::invalid("vendors", format!("{} is named twice", vendor.name)));
             }
             let contact = self.contact(&vendor).await?;
-            drafts.push(self.compose_intent(contact, &intent).await?);
+            drafts.push(self.compose_intent(contact, intent).await?);
         }
-        Ok((intent, drafts))
+        Ok(drafts)
     }
 
     /// The intent as each vendor would receive it (each signed by that vendor's pairwise
     /// key).
     pub async fn preview_intent(&self, id: &str, vendors: &[String]) -> Result<Vec<Preview>> {
-        Self::preview(self.intent_drafts(id, vendors).await?.1)
+        let intent = self.vault().intents().get(id).await?;
+        Self::preview(self.intent_drafts(&intent, vendors).await?)
     }
 
     /// Casts an intent to several vendors at once.
@@ -242,7 +238,7 @@ impl Agent {
                 intent.id, intent.state
             )));
         }
-        let (intent, drafts) = self.intent_drafts(intent.id.as_str(), vendors).await?;
+        let drafts = self.intent_drafts(&intent, vendors).await?;
         let to = if intent.state == IntentState::Draft { IntentState::Sent } else { intent.state };
         let mut changes = vec![Change::Intent { id: intent.id.clone(), from: vec![intent.state], to }];
         // Checked again inside the transaction: two casts at once must not both reach a vendor.
@@ -267,8 +263,12 @@ impl Agent {
             .outbox_item(&intent_message)
             .await
             .map_err(|_| Error::invalid("offer", "it answers an intent this vault did not send"))?;
-        let intent_id = original.record_id.clone().map(|r| r.to_string()).unwrap_or_default();
-        let intent = self.vault().intents().get(&intent_id).await?;
+        let intent_id = original
+            .record_kind
+            .zip(original.record_id.as_ref())
+            .and_then(|(kind, id)| id.intent(kind))
+            .ok_or_else(|| Error::invalid("offer", "it answers a message that carried no intent"))?;
+        let intent = self.vault().intents().by_id(&intent_id).await?;
         if matches!(intent.state, IntentState::Accepted | IntentState::Withdrawn) {
             return Err(Error::Conflict(format!("intent {} is already {}", intent.id, intent.state)));
         }
@@ -394,11 +394,18 @@ impl Agent {
             state: None,
         };
         let next = self.vault().consents().add(fields).await?;
-        let sent = self.proffer_consent(next.id.as_str()).await?;
-        self.vault()
-            .consents()
-            .update(c.id.as_str(), ConsentFields { state: Some(ConsentState::Refused), ..Default::default() })
-            .await?;
+        let vendor = self.vault().vendors().by_id(&next.vendor_id).await?;
+        let sent = self.proffer(self.contact(&vendor).await?, &next).await?;
+        // The alternative taken, the consent it was offered for is settled as refused.
+        let mut tx = self.vault().pool().begin_with("BEGIN IMMEDIATE").await?;
+        Change::Consent {
+            id: c.id.clone(),
+            from: vec![ConsentState::Alternative],
+            to: ConsentState::Refused,
+        }
+        .apply_in(&mut tx)
+        .await?;
+        tx.commit().await?;
         Ok((self.vault().consents().by_id(&next.id).await?, sent))
     }
 

@@ -255,6 +255,15 @@ impl Consents<'_> {
         rows.iter().map(from_row).collect()
     }
 
+    /// One vendor's consents, newest first.
+    pub(crate) async fn of_vendor(&self, vendor: &VendorId) -> Result<Vec<Consent>> {
+        let rows = sqlx::query("SELECT * FROM consents WHERE vendor_id = ? ORDER BY created DESC, id DESC")
+            .bind(vendor)
+            .fetch_all(self.0.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// The consent with `id` (or a unique prefix).
     pub async fn get(&self, id: &str) -> Result<Consent> {
         let id: ConsentRecordId = resolve_id(self.0.pool(), "consents", "consent", id).await?;

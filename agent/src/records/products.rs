@@ -228,8 +228,13 @@ impl Products<'_> {
     /// The product with `id` (or a unique prefix of it).
     pub async fn get(&self, id: &str) -> Result<Product> {
         let id: ProductId = resolve_id(self.0.pool(), "products", "product", id).await?;
+        self.by_id(&id).await
+    }
+
+    /// The product with exactly this id.
+    pub(crate) async fn by_id(&self, id: &ProductId) -> Result<Product> {
         let row =
-            sqlx::query("SELECT * FROM products WHERE id = ?").bind(&id).fetch_one(self.0.pool()).await?;
+            sqlx::query("SELECT * FROM products WHERE id = ?").bind(id).fetch_one(self.0.pool()).await?;
         Ok(from_row(&row))
     }
 
