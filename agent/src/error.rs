@@ -137,6 +137,10 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The vault's schema could not be brought up to date (a damaged database, or one
+    /// made by a newer Parley).
+    #[error("the vault's database could not be migrated: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
     /// An unexpected database failure.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

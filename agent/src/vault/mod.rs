@@ -70,7 +70,7 @@ impl Vault {
         let made = async {
             // SQLite gives its -wal and -shm files the database file's permissions.
             restrict_to_owner(&db)?;
-            MIGRATOR.run(&vault.pool).await.map_err(|e| Error::invalid("migrations", e.to_string()))?;
+            MIGRATOR.run(&vault.pool).await?;
             crate::identity::create(&vault.pool).await?;
             crate::audit::append(&vault.pool, crate::audit::Entry::new("vault.created", "Vault created"))
                 .await?;
@@ -147,7 +147,7 @@ impl Vault {
     pub async fn create_plaintext_for_benchmark(dir: &Path) -> Result<Self> {
         create_private_dir(dir)?;
         let vault = Self::connect_with(dir, DataKey::generate()?, true, false).await?;
-        MIGRATOR.run(&vault.pool).await.map_err(|e| Error::invalid("migrations", e.to_string()))?;
+        MIGRATOR.run(&vault.pool).await?;
         crate::identity::create(&vault.pool).await?;
         Ok(vault)
     }
