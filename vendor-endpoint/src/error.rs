@@ -16,6 +16,9 @@ pub enum Error {
         /// The id given.
         id: String,
     },
+    /// A value given to the console or the CLI breaks a rule; names the field.
+    #[error("{0}")]
+    Invalid(String),
     /// The operation does not fit the record (replying to a receipt, an offer for a
     /// message that is not an intent, …).
     #[error("{0}")]

@@ -26,38 +26,56 @@ pub use pipeline::Endpoint;
 pub use server::Limits;
 pub use store::Store;
 
-/// Builds the endpoint state: the store's writer and the signed descriptor, whose
-/// endpoint URLs start with `public_url` (e.g. `https://acme.example`).
+/// Builds the endpoint state over `store`, for people who reach it at `public_url`
+/// (e.g. `https://acme.example`; the descriptor's endpoint URLs start with it).
 pub fn endpoint(vendor: Vendor, store: Store, public_url: &str) -> Result<Arc<Endpoint>> {
-    let base = public_url.trim_end_matches('/');
-    let descriptor = VendorDescriptor {
-        protocol: PROTOCOL_V1.into(),
-        name: vendor.config.name.clone(),
-        did: vendor.config.did.clone(),
-        endpoints: Endpoints {
-            messages: format!("{base}/parley/v1/messages"),
-            inbox: format!("{base}/parley/v1/inbox"),
-        },
-        accepts: MessageType::ALL
-            .iter()
-            .copied()
-            .filter(|t| t.direction() == parley_protocol::Direction::ToVendor)
-            .collect(),
-        agreements: vendor.config.agreements.clone(),
-        terms: vendor.config.terms.clone(),
-        created: Timestamp::now(),
-    }
-    .sign(&vendor.key)
-    .map_err(|e| Error::Config(format!("cannot sign the descriptor: {e}")))?;
-    Ok(Arc::new(Endpoint {
+    let endpoint = Endpoint {
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        started: Timestamp::now(),
         config: vendor.config,
         key: Arc::new(vendor.key),
         writer: store::writer::Writer::start(store.clone()),
         store,
-        descriptor: descriptor.canonical().to_owned(),
         request_timeout: routes::REQUEST_TIMEOUT,
         limits: Limits::default(),
-    }))
+        sessions: store::staff::SessionLimits::default(),
+    };
+    // Signed once now, so a key that cannot sign is found at start-up.
+    endpoint.sign_descriptor(&endpoint.config.agreements)?;
+    Ok(Arc::new(endpoint))
+}
+
+impl Endpoint {
+    /// The signed descriptor, with the agreements the vendor accepts now.
+    pub(crate) fn sign_descriptor(&self, agreements: &[parley_protocol::AgreementId]) -> Result<String> {
+        let base = &self.public_url;
+        let descriptor = VendorDescriptor {
+            protocol: PROTOCOL_V1.into(),
+            name: self.config.name.clone(),
+            did: self.config.did.clone(),
+            endpoints: Endpoints {
+                messages: format!("{base}/parley/v1/messages"),
+                inbox: format!("{base}/parley/v1/inbox"),
+            },
+            accepts: MessageType::ALL
+                .iter()
+                .copied()
+                .filter(|t| t.direction() == parley_protocol::Direction::ToVendor)
+                .collect(),
+            agreements: agreements.to_vec(),
+            terms: self.config.terms.clone(),
+            created: Timestamp::now(),
+        }
+        .sign(&self.key)
+        .map_err(|e| Error::Config(format!("cannot sign the descriptor: {e}")))?;
+        Ok(descriptor.canonical().to_owned())
+    }
+
+    /// The agreements the vendor accepts, in order of preference: as an admin set them
+    /// in the console (shared by every instance), else the configuration's.
+    pub async fn agreements(&self) -> Result<Vec<parley_protocol::AgreementId>> {
+        Ok(self.store.accepted_agreements().await?.unwrap_or_else(|| self.config.agreements.clone()))
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes (within the endpoint's
@@ -82,12 +100,4 @@ pub async fn serve(
     let result = server::run(listener, endpoint, shutdown).await;
     sweeper.abort();
     result
-}
-
-/// The descriptor's `created` date (`YYYY-MM-DD`), used as MyTerms' `effective_date`.
-pub(crate) fn descriptor_date(descriptor: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(descriptor)
-        .ok()
-        .and_then(|d| d.get("created").and_then(|c| c.as_str()).map(|c| c.chars().take(10).collect()))
-        .unwrap_or_default()
 }

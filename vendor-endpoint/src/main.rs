@@ -90,6 +90,51 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The console's staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a member of staff (password from PARLEY_STAFF_PASSWORD, else asked twice).
+    Add {
+        /// Their email, which they sign in with.
+        email: String,
+        /// admin (also staff, rules, agreements), agent (answers and works cases) or viewer (reads).
+        #[arg(long)]
+        role: String,
+    },
+    /// List staff.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account (its sessions end; it can no longer sign in).
+    Disable {
+        /// The account's email.
+        email: String,
+    },
+    /// Set a new password (PARLEY_STAFF_PASSWORD, else asked twice); sessions end.
+    Passwd {
+        /// The account's email.
+        email: String,
+    },
+}
+
+/// A new password: `PARLEY_STAFF_PASSWORD` when set (scripts, tests), else typed twice
+/// without echo.
+fn new_password() -> Result<zeroize::Zeroizing<String>, Failure> {
+    if let Ok(p) = std::env::var("PARLEY_STAFF_PASSWORD") {
+        return Ok(zeroize::Zeroizing::new(p));
+    }
+    let first = zeroize::Zeroizing::new(rpassword::prompt_password("New password: ")?);
+    let again = zeroize::Zeroizing::new(rpassword::prompt_password("Again: ")?);
+    if *first != *again {
+        return Err(Failure(1, "the two passwords differ: nothing was changed".into()));
+    }
+    Ok(first)
 }
 
 struct Failure(u8, String);
@@ -197,6 +242,33 @@ async fn run_with_store(command: Command, vendor: Vendor, store: &Store) -> Resu
             let price = Money { amount: price, currency: currency.to_ascii_uppercase() };
             let doc = console::offer(store, &vendor.key, &intent_id, price, &text, valid_until).await?;
             println!("{}", doc["id"].as_str().unwrap_or(""));
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Add { email, role }) => {
+            let member = store.add_staff(&email, role.parse()?, &new_password()?).await?;
+            println!("{}", member.id);
+            eprintln!("Added {} ({}): they sign in at /console/", member.email, member.role);
+            Ok(())
+        }
+        Command::Staff(StaffCommand::List { json }) => {
+            let staff = store.staff().await?;
+            if json {
+                return print_json(&staff);
+            }
+            for m in staff {
+                let state = m.disabled.map(|d| format!("disabled {d}")).unwrap_or_else(|| "active".into());
+                println!("{:<32}  {:<6}  {state}", m.email, m.role);
+            }
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Disable { email }) => {
+            let member = store.disable_staff(&email).await?;
+            eprintln!("Disabled {}; their sessions ended", member.email);
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Passwd { email }) => {
+            store.set_staff_password(&email, &new_password()?).await?;
+            eprintln!("Password changed; the account's sessions ended");
             Ok(())
         }
         Command::Nps { json } => {

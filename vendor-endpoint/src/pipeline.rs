@@ -33,12 +33,16 @@ pub struct Endpoint {
     /// The store.
     pub store: Store,
     pub(crate) writer: Writer,
-    /// The signed descriptor, served as is.
-    pub descriptor: String,
+    /// Where people reach the endpoint (no trailing slash).
+    pub public_url: String,
+    /// When this instance started: the agreements' effective date until an admin sets them.
+    pub started: Timestamp,
     /// How long one request may take, body included.
     pub request_timeout: std::time::Duration,
     /// Connection limits: header-read timeout, most connections, shutdown grace.
     pub limits: crate::server::Limits,
+    /// How long console sessions live.
+    pub sessions: crate::store::staff::SessionLimits,
 }
 
 impl Endpoint {
@@ -80,7 +84,7 @@ impl Endpoint {
                 return Err(Problem::new(ProblemKind::UnknownType, "send InboxQuery to /parley/v1/inbox"));
             }
             Body::ConsentGrant(grant) => {
-                let (decision, agreement) = decide(&self.config.agreements, grant.agreement, grant.purpose);
+                let (decision, agreement) = decide(&self.agreements().await?, grant.agreement, grant.purpose);
                 let reason = match decision {
                     parley_protocol::Decision::Accepted => None,
                     parley_protocol::Decision::Alternative => Some(format!(
@@ -171,6 +175,7 @@ impl Endpoint {
             ));
         }
         let messages = self.store.inbox(&m.from, query.since).await?;
+        self.store.mark_pulled(&m.from, &messages).await?;
         Ok(json!({ "messages": messages }))
     }
 }
@@ -194,6 +199,7 @@ fn new_message(m: &Verified<Message>) -> NewMessage {
         score,
         digest: m.digest(),
         document: m.canonical().to_owned(),
+        case: crate::store::cases::NewCase::of(m),
     }
 }
 

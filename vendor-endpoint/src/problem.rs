@@ -71,6 +71,14 @@ problem_kinds! {
     MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
     /// The vendor's side failed; the message was not stored. Retry later.
     Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"),
+    /// The console needs a signed-in member of staff (or an API token).
+    SignInRequired => ("not-signed-in", StatusCode::UNAUTHORIZED, "Sign in first"),
+    /// The member of staff's role may not do this.
+    Forbidden => ("forbidden", StatusCode::FORBIDDEN, "Not allowed for this role"),
+    /// A change without the session's CSRF token.
+    Csrf => ("csrf", StatusCode::FORBIDDEN, "Missing or wrong CSRF token"),
+    /// A console request with a value that breaks a rule.
+    InvalidRequest => ("invalid-request", StatusCode::UNPROCESSABLE_ENTITY, "Invalid request"),
 }
 
 /// One refusal.
@@ -156,8 +164,19 @@ impl From<ConsentRefusal> for Problem {
 
 impl From<crate::error::Error> for Problem {
     fn from(e: crate::error::Error) -> Self {
-        // Logged for the operator; the client learns only that it may retry.
-        tracing::error!(error = %e, "store failure");
-        Self::new(ProblemKind::Unavailable, "the message was not stored; try again later")
+        match e {
+            crate::error::Error::Invalid(detail) => Self::new(ProblemKind::InvalidRequest, detail),
+            crate::error::Error::NotFound { kind, id } => {
+                Self::new(ProblemKind::NotFound, format!("no {kind} {id}"))
+            }
+            e => {
+                // Logged for the operator; the client learns only that it may retry.
+                tracing::error!(error = %e, "store failure");
+                Self::new(
+                    ProblemKind::Unavailable,
+                    "the vendor's store did not answer: nothing was stored or changed; try again later",
+                )
+            }
+        }
     }
 }

@@ -35,6 +35,7 @@ pub fn router(endpoint: Shared) -> Router {
         .route("/parley/v1/inbox", post(inbox))
         .route("/parley/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(
@@ -99,20 +100,22 @@ fn json_text(status: StatusCode, body: String) -> Response {
 
 #[utoipa::path(get, path = "/.well-known/parley", tag = "discovery",
     responses((status = 200, description = "The vendor descriptor, self-signed (eddsa-jcs-2022)", body = Object)))]
-async fn descriptor(State(e): State<Shared>) -> Response {
-    json_text(StatusCode::OK, e.descriptor.clone())
+async fn descriptor(State(e): State<Shared>) -> Result<Response, Problem> {
+    let agreements = e.agreements().await?;
+    Ok(json_text(StatusCode::OK, e.sign_descriptor(&agreements)?))
 }
 
 #[utoipa::path(get, path = "/.well-known/myterms.json", tag = "discovery",
     responses((status = 200, description = "The MyTerms agreements accepted: {effective_date, agreements:[{id,url}]}", body = Object)))]
-async fn myterms(State(e): State<Shared>) -> Json<Value> {
+async fn myterms(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
     let agreements: Vec<Value> = e
-        .config
-        .agreements
+        .agreements()
+        .await?
         .iter()
         .map(|a| json!({ "id": a.as_str(), "url": format!("https://w3id.org/dpv/legal/p7012#{}", a.as_str()) }))
         .collect();
-    Json(json!({ "effective_date": crate::descriptor_date(&e.descriptor), "agreements": agreements }))
+    let effective = e.store.agreements_effective().await?.unwrap_or_else(|| e.started.date());
+    Ok(Json(json!({ "effective_date": effective, "agreements": agreements })))
 }
 
 #[utoipa::path(post, path = "/parley/v1/messages", tag = "messages",

@@ -6,6 +6,9 @@
 //! that acknowledges a person's message goes through the [`writer`]'s group commit;
 //! reads and the operator's own writes (offers, replies) use the pool directly.
 
+pub mod cases;
+pub mod insights;
+pub mod staff;
 pub mod writer;
 
 use parley_protocol::{Category, Did, MessageType, Purpose, Timestamp};
@@ -183,6 +186,11 @@ impl Store {
         self.backend
     }
 
+    /// The pool for reads and the operator's own writes.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// The group-commit writer's connection.
     pub(crate) fn writes(&self) -> &AnyPool {
         &self.writes
@@ -241,10 +249,11 @@ impl Store {
         consent_id: Option<&str>,
         in_reply_to: Option<&str>,
         document: &str,
+        author: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO outbox (id, kind, recipient, consent_id, in_reply_to, document, created)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO outbox (id, kind, recipient, consent_id, in_reply_to, document, created, author)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id)
         .bind(kind.as_str())
@@ -253,6 +262,7 @@ impl Store {
         .bind(in_reply_to)
         .bind(document)
         .bind(Timestamp::now().to_string())
+        .bind(author)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -269,6 +279,21 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| parse_document(r.try_get("document")?)).collect()
+    }
+
+    /// Marks what `recipient` was just sent as pulled (the first time only): a loop is
+    /// closed once the person has the answer.
+    pub(crate) async fn mark_pulled(&self, recipient: &Did, documents: &[serde_json::Value]) -> Result<()> {
+        let now = Timestamp::now().to_string();
+        for id in documents.iter().filter_map(|d| d["id"].as_str()) {
+            sqlx::query("UPDATE outbox SET pulled = $1 WHERE id = $2 AND recipient = $3 AND pulled IS NULL")
+                .bind(&now)
+                .bind(id)
+                .bind(recipient.as_str())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Net Promoter Score over the feedback held now.
@@ -307,6 +332,7 @@ impl Store {
             let cutoff = Timestamp::from(now.get() - parley_protocol::time::Duration::days(days)).to_string();
             let mut tx = self.pool.begin().await?;
             deleted += writer::delete_under_consent(&mut tx, &id, Some(&cutoff)).await?;
+            cases::delete_under_consent_in(&mut tx, &id, Some(&cutoff), "retention").await?;
             tx.commit().await?;
         }
         let stale = Timestamp::from(now.get() - INBOX_QUERY_MEMORY).to_string();

@@ -13,6 +13,8 @@ use parley_protocol::{Category, MessageId, Purpose, Timestamp};
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::cases::{self, NewCase};
+use super::insights::{enabled_rules_in, AlertRule};
 use super::{consent_row, Backend, Store};
 use crate::consent::{consent_refusal, ConsentNeed, ConsentRefusal};
 use crate::error::{Error, Result};
@@ -32,6 +34,8 @@ pub(crate) struct NewMessage {
     pub score: Option<i64>,
     pub digest: String,
     pub document: String,
+    /// The case it opens (support requests, feedback, intents).
+    pub case: Option<NewCase>,
 }
 
 /// A new consent, from a `ConsentGrant`.
@@ -280,6 +284,11 @@ async fn accept_run(
     }
 
     let received = Timestamp::now().to_string();
+    let rules = if to_insert.iter().any(|(m, _)| m.case.is_some()) {
+        enabled_rules_in(&mut **tx).await?
+    } else {
+        Vec::new()
+    };
     for chunk in to_insert.chunks(64) {
         let rows: Vec<String> =
             (0..chunk.len()).map(|r| format!("({})", placeholders(1 + r * 11, 11))).collect();
@@ -305,7 +314,25 @@ async fn accept_run(
         }
         query.execute(&mut **tx).await?;
     }
+    for (m, _) in &to_insert {
+        file_in_case(tx, m, &rules, &received).await?;
+    }
     Ok(outcomes)
+}
+
+/// Opens the case a stored message starts, or reopens the one its thread belongs to.
+async fn file_in_case(
+    tx: &mut Transaction<'static, Any>,
+    m: &NewMessage,
+    rules: &[AlertRule],
+    received: &str,
+) -> Result<()> {
+    if let Some(case) = &m.case {
+        cases::open_in(tx, &m.id, &m.sender, m.consent_id.as_deref(), case, rules, received).await?;
+    } else if let Some(thread) = &m.thread_id {
+        cases::reopen_in(tx, thread).await?;
+    }
+    Ok(())
 }
 
 async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
@@ -341,6 +368,8 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
                 return Ok(Outcome::Consent(refusal));
             }
             insert_message(tx, message, response).await?;
+            let rules = if message.case.is_some() { enabled_rules_in(&mut **tx).await? } else { Vec::new() };
+            file_in_case(tx, message, &rules, &Timestamp::now().to_string()).await?;
             Ok(Outcome::Stored(response.clone()))
         }
         Job::Grant { message, response, consent } => {
@@ -398,6 +427,7 @@ async fn revoke(
                 .push(id.parse::<MessageId>().map_err(|e| Error::Refused(format!("stored id {id}: {e}")))?);
         }
         delete_under_consent(tx, &consent_id, None).await?;
+        cases::delete_under_consent_in(tx, &consent_id, None, &message.id).await?;
         sqlx::query("UPDATE consents SET state = 'revoked', revoked = $1 WHERE id = $2")
             .bind(Timestamp::now().to_string())
             .bind(&consent_id)

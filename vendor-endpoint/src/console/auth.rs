@@ -1,0 +1,234 @@
+//! Who may do what in the console.
+//!
+//! Every console handler names a [`Staff`] extractor with the role it needs
+//! (`Staff<AsViewer>`, `Staff<AsAgent>`, `Staff<AsAdmin>`): a route without one does not
+//! compile by accident, and the role is checked here, once. The same extractor checks
+//! CSRF on every write — the `X-CSRF-Token` header (API), or the `csrf` query parameter
+//! the console's own forms carry — so the pages and the JSON API share one gate.
+//! Refusals are problem documents on `/console/api/`, and a page (or the sign-in page)
+//! elsewhere.
+//!
+//! Sessions are random tokens in an `HttpOnly`, `SameSite=Strict` cookie scoped to
+//! `/console` (`Secure` when the public URL is https), kept in the store by their hash,
+//! ended after 30 idle minutes or 12 hours. Sign-in is throttled per account and per
+//! address after repeated failures.
+
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::pipeline::Endpoint;
+use crate::problem::{Problem, ProblemKind};
+use crate::store::staff::{Role, Session, StaffMember, MAX_FAILURES};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "parley_session";
+
+/// The role a handler needs.
+pub trait Need: Send + Sync + 'static {
+    /// The least role that may.
+    const ROLE: Role;
+}
+
+/// Any member of staff: reading.
+pub struct AsViewer;
+/// An agent or admin: answering and changing cases.
+pub struct AsAgent;
+/// An admin: staff, rules, agreements.
+pub struct AsAdmin;
+
+impl Need for AsViewer {
+    const ROLE: Role = Role::Viewer;
+}
+impl Need for AsAgent {
+    const ROLE: Role = Role::Agent;
+}
+impl Need for AsAdmin {
+    const ROLE: Role = Role::Admin;
+}
+
+/// A signed-in member of staff whose role is at least `R`'s; for writes, with the CSRF
+/// token checked.
+pub struct Staff<R: Need> {
+    /// Who.
+    pub member: StaffMember,
+    /// Their session's CSRF token, for the forms a page shows.
+    pub csrf: String,
+    _role: PhantomData<R>,
+}
+
+/// Why a request does not get through, shaped for where it came from.
+#[derive(Debug)]
+pub struct Refusal {
+    problem: Problem,
+    page: bool,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        if !self.page {
+            return self.problem.into_response();
+        }
+        match self.problem.kind {
+            ProblemKind::SignInRequired => Redirect::to("/console/login").into_response(),
+            _ => super::pages::refusal_page(&self.problem).into_response(),
+        }
+    }
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+#[derive(Deserialize)]
+struct CsrfQuery {
+    csrf: Option<String>,
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl<R: Need> FromRequestParts<Arc<Endpoint>> for Staff<R> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, endpoint: &Arc<Endpoint>) -> Result<Self, Refusal> {
+        let page = !parts.uri.path().starts_with("/console/api/");
+        let refuse = |kind, detail: &str| Refusal { problem: Problem::new(kind, detail), page };
+        let session: Option<Session> = match cookie_value(&parts.headers, COOKIE) {
+            Some(token) => endpoint
+                .store
+                .session(token, endpoint.sessions)
+                .await
+                .map_err(|e| Refusal { problem: e.into(), page })?,
+            None => None,
+        };
+        let Some(session) = session else {
+            return Err(refuse(ProblemKind::SignInRequired, "sign in to the console first"));
+        };
+        if session.staff.role < R::ROLE {
+            return Err(refuse(
+                ProblemKind::Forbidden,
+                &format!("a {} may not do this; it takes an {}", session.staff.role, R::ROLE),
+            ));
+        }
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let query = Query::<CsrfQuery>::try_from_uri(&parts.uri).ok().and_then(|q| q.0.csrf);
+            let given = header.or(query).unwrap_or_default();
+            if !constant_time_eq(&given, &session.csrf) {
+                return Err(refuse(
+                    ProblemKind::Csrf,
+                    "this change needs the session's CSRF token (X-CSRF-Token)",
+                ));
+            }
+        }
+        Ok(Self { member: session.staff, csrf: session.csrf, _role: PhantomData })
+    }
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct SignIn {
+    email: String,
+    password: String,
+}
+
+/// The cookie that carries a session, or ends one (`token` empty).
+fn session_cookie(endpoint: &Endpoint, token: &str) -> String {
+    let secure = if endpoint.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let age = if token.is_empty() { 0 } else { endpoint.sessions.absolute.whole_seconds() };
+    format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={age}{secure}")
+}
+
+/// Whether a sign-in comes from the console's own page: a browser names the origin of
+/// a cross-site form post, and it must be ours (a form on another site must not sign a
+/// person into an account of the attacker's choosing).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return true };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+}
+
+/// `POST /console/login`: signs in, sets the session cookie and goes to the dashboard;
+/// a wrong email or password says so, and repeated failures wait.
+pub async fn sign_in(
+    State(endpoint): State<Arc<Endpoint>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Response {
+    if !same_origin(&headers) {
+        return super::pages::sign_in_page(
+            Some("Sign in from the console's own page."),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let account = format!("account:{}", form.email.trim().to_ascii_lowercase());
+    let address = format!("address:{}", peer.ip());
+    let keys = [account.as_str(), address.as_str()];
+    let outcome = async {
+        if endpoint.store.recent_failures(&keys).await? >= MAX_FAILURES {
+            return Ok::<_, crate::Error>(Err(StatusCode::TOO_MANY_REQUESTS));
+        }
+        match endpoint.store.check_password(&form.email, &form.password).await? {
+            Some(member) => Ok(Ok(endpoint.store.open_session(&member).await?.0)),
+            None => {
+                endpoint.store.record_failure(&keys).await?;
+                Ok(Err(StatusCode::UNAUTHORIZED))
+            }
+        }
+    }
+    .await;
+    match outcome {
+        Ok(Ok(token)) => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, "/console/".to_owned()),
+                (header::SET_COOKIE, session_cookie(&endpoint, &token)),
+            ],
+        )
+            .into_response(),
+        Ok(Err(StatusCode::TOO_MANY_REQUESTS)) => super::pages::sign_in_page(
+            Some("Too many failed sign-ins for this account or from this address: try again in 15 minutes."),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Ok(Err(status)) => super::pages::sign_in_page(Some("Wrong email or password."), status),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /console/logout`: ends the session.
+pub async fn sign_out(
+    State(endpoint): State<Arc<Endpoint>>,
+    _staff: Staff<AsViewer>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(token) = cookie_value(&headers, COOKIE) {
+        if let Err(e) = endpoint.store.close_session(token).await {
+            return Problem::from(e).into_response();
+        }
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/console/login".to_owned()),
+            (header::SET_COOKIE, session_cookie(&endpoint, "")),
+        ],
+    )
+        .into_response()
+}
