@@ -123,7 +123,12 @@ impl<R: Need> FromRequestParts<Arc<Endpoint>> for Staff<R> {
         if session.staff.role < R::ROLE {
             return Err(refuse(
                 ProblemKind::Forbidden,
-                &format!("a {} may not do this; it takes an {}", session.staff.role, R::ROLE),
+                &format!(
+                    "this takes the role {} (or more); {} is {}",
+                    R::ROLE,
+                    session.staff.email,
+                    session.staff.role
+                ),
             ));
         }
         if !matches!(parts.method, Method::GET | Method::HEAD) {

@@ -23,9 +23,10 @@ pub struct TestVendor {
     pub url: String,
     pub did: Did,
     pub endpoint: Arc<Endpoint>,
-    _dir: tempfile::TempDir,
+    pub database_url: String,
+    _dir: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
-    _pg: Option<PgDatabase>,
+    _pg: Option<Arc<PgDatabase>>,
 }
 
 /// A fresh PostgreSQL database for one test, dropped afterwards.
@@ -92,6 +93,15 @@ impl TestVendor {
                 (url, Some(guard))
             }
         };
+        Self::serve(vendor, database_url, Arc::new(dir), pg.map(Arc::new)).await
+    }
+
+    async fn serve(
+        vendor: Vendor,
+        database_url: String,
+        dir: Arc<tempfile::TempDir>,
+        pg: Option<Arc<PgDatabase>>,
+    ) -> Self {
         let store = Store::connect(&database_url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -101,7 +111,13 @@ impl TestVendor {
         tokio::spawn(parley_vendor::serve(listener, endpoint.clone(), async {
             let _ = stopped.await;
         }));
-        Self { url, did, endpoint, _dir: dir, stop: Some(stop), _pg: pg }
+        Self { url, did, endpoint, database_url, _dir: dir, stop: Some(stop), _pg: pg }
+    }
+
+    /// Another instance of the same vendor on the same store, as behind a load balancer.
+    pub async fn another_instance(&self) -> Self {
+        let vendor = Vendor::load(self._dir.path()).unwrap();
+        Self::serve(vendor, self.database_url.clone(), self._dir.clone(), self._pg.clone()).await
     }
 
     pub fn store(&self) -> &Store {

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod connections;
 mod consent;
+mod console;
 mod erasure;
 mod inbox;
 mod postgres_tls;
