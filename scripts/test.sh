@@ -21,5 +21,5 @@ log "running the UI unit tests (Vitest)"
 log "running the Rust test suites (the desktop app's under Xvfb)"
 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked
 
-log "running the browser tests (Playwright, Debian's Chromium)"
-(cd ui && npx playwright test)
+log "running the browser tests (Playwright, Debian's Chromium): the app's UI, then the vendor console"
+(cd ui && npx playwright test && npx playwright test -c playwright.console.config.ts)

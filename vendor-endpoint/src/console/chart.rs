@@ -83,7 +83,7 @@ pub fn nps_svg(points: &[NpsPoint], title: &str) -> String {
             p.count
         );
         // The period's responses, split by band, bottom up.
-        let width = (step * 0.7).max(2.0);
+        let width = (step * 0.7).clamp(2.0, 36.0);
         let mut top = BARS_TOP + BARS_HEIGHT;
         for (count, colour) in [(p.detractors, "#a3261f"), (p.passives, "#8a5a00"), (p.promoters, "#1b6b3a")]
         {

@@ -26,8 +26,9 @@ use axum::Router;
 
 use crate::pipeline::Endpoint;
 
-/// What every console response carries: no script, no frame, nothing from elsewhere;
-/// no referrer (a form's URL carries its CSRF token); nothing cached.
+/// What every console response carries: no script, no frame, nothing from elsewhere; no
+/// referrer to another site (a form's URL carries its CSRF token; `no-referrer` would
+/// also blank the `Origin` the sign-in checks); nothing cached.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -36,7 +37,7 @@ async fn security_headers(mut response: Response) -> Response {
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));

@@ -132,6 +132,14 @@ framed! {
     struct DashboardPage { dashboard: Dashboard, median: String, loops_7: String, loops_30: String, chart: String }
 }
 
+/// A stored time as people read it: `2026-12-03 08:39 UTC`.
+fn when(at: &str) -> String {
+    match (at.get(..10), at.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => at.to_owned(),
+    }
+}
+
 fn share(v: Option<f64>) -> String {
     v.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "–".into())
 }
