@@ -27,11 +27,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parley_protocol::time::OffsetDateTime;
 use parley_protocol::{
     AgreementId, Body, Category, ConsentGrant, ConsentId, Did, Feedback, FeedbackSubject, Message, Purpose,
     Receipt, ReceiptStatus, SecretKey, VerifyPolicy,
 };
+use time::OffsetDateTime;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

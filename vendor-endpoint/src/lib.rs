@@ -79,7 +79,8 @@ impl Endpoint {
 }
 
 /// Serves the API on `listener` until `shutdown` completes (within the endpoint's
-/// [`Limits`]), deleting data past its retention period once an hour meanwhile.
+/// [`Limits`]), deleting data past its retention period once an hour meanwhile (and
+/// then refreshing the query planner's statistics).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     endpoint: Arc<Endpoint>,
@@ -94,6 +95,9 @@ pub async fn serve(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "deleted messages past their retention period"),
                 Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+            }
+            if let Err(e) = store.refresh_statistics().await {
+                tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
             }
         }
     });

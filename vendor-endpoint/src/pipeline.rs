@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use parley_protocol::time::{Duration, OffsetDateTime};
 use parley_protocol::{
     verify, Body, ConsentAgreement, DeletionReceipt, Did, Message, MessageId, MessageType, Receipt,
     ReceiptStatus, SecretKey, Timestamp, Verified, VerifyPolicy,
 };
 use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
 
 use crate::config::VendorConfig;
 use crate::consent::decide;

@@ -47,12 +47,31 @@ CREATE TABLE cases (
     deleted        TEXT,                       -- when its content went (revocation, retention)
     deleted_by     TEXT                        -- the revocation message's id, or 'retention'
 );
-CREATE INDEX cases_by_received ON cases (received, id);
+-- Newest first; also answers the median time to first response, and a text search
+-- that must read every case (one that matches nothing), without the wider table.
+CREATE INDEX cases_by_received ON cases (received, id, state, first_response, search_text);
 CREATE INDEX cases_by_state ON cases (state, received, id);
-CREATE INDEX cases_by_kind ON cases (kind, received, id);
+-- Newest first by type; a score band is checked in the index as it is walked.
+CREATE INDEX cases_by_kind ON cases (kind, received, id, score);
 CREATE INDEX cases_by_assignee ON cases (assignee, received, id);
 CREATE INDEX cases_by_consent ON cases (consent_id);
-CREATE INDEX cases_by_score ON cases (kind, score, received);
+-- The few cases still waiting for a first answer: the dashboard's alerts and overdue
+-- count read this small index instead of a year of answered cases.
+CREATE INDEX cases_awaiting_answer ON cases (due, state) WHERE first_response IS NULL AND deleted IS NULL;
+
+-- Feedback scores counted per day and product model ('' for none), kept in step with
+-- cases by the writer and by deletion, so NPS over a year reads a few thousand rows
+-- rather than every feedback case. A revoked or expired score is subtracted in the
+-- transaction that deletes it; a row whose counts reach zero goes.
+CREATE TABLE nps_days (
+    day           TEXT NOT NULL,
+    product_model TEXT NOT NULL,
+    promoters     INTEGER NOT NULL,
+    passives      INTEGER NOT NULL,
+    detractors    INTEGER NOT NULL,
+    PRIMARY KEY (day, product_model)
+);
+CREATE INDEX nps_days_by_model ON nps_days (product_model, day);
 
 -- Internal notes: never sent to the person.
 CREATE TABLE case_notes (
@@ -94,6 +113,7 @@ CREATE TABLE settings (
 -- Who sent a reply or offer, and when the person pulled it.
 ALTER TABLE outbox ADD COLUMN author TEXT;
 ALTER TABLE outbox ADD COLUMN pulled TEXT;
+CREATE INDEX outbox_by_reply ON outbox (in_reply_to);
 
 -- The defaults a new vendor starts with: detractors and support requests alert, with a
 -- first-response target of 24 hours.

@@ -147,10 +147,7 @@ fn share(v: Option<f64>) -> String {
 /// `GET /console/`: open alerts, what is overdue, response times, loops closed, NPS.
 pub async fn dashboard(State(e): State<Shared>, staff: Staff<AsViewer>) -> PageResult {
     let dashboard = e.store.dashboard().await?;
-    let twelve_weeks_ago = (parley_protocol::time::OffsetDateTime::now_utc()
-        - parley_protocol::time::Duration::weeks(12))
-    .date()
-    .to_string();
+    let twelve_weeks_ago = (time::OffsetDateTime::now_utc() - time::Duration::weeks(12)).date().to_string();
     let points = e.store.nps_series(Period::Week, None, Some(&twelve_weeks_ago), None).await?;
     let median = match dashboard.median_first_response_minutes {
         None => "–".to_owned(),

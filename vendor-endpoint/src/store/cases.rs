@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::insights::AlertRule;
+use super::insights::{self, AlertRule, ScoreChange};
 use super::staff::uuid_v4;
 use super::Store;
 use crate::error::{Error, Result};
@@ -201,6 +201,15 @@ pub enum ScoreBand {
 }
 
 impl ScoreBand {
+    /// The band a score (0–10) is in.
+    pub fn of(score: i64) -> Self {
+        match score {
+            9.. => Self::Promoter,
+            7..=8 => Self::Passive,
+            _ => Self::Detractor,
+        }
+    }
+
     /// The scores in the band.
     pub fn range(&self) -> (i64, i64) {
         match self {
@@ -379,7 +388,7 @@ pub(crate) async fn open_in(
     let raised: Vec<&AlertRule> = rules.iter().filter(|r| r.matches(case)).collect();
     let due = raised.iter().map(|r| r.first_response_hours).min().and_then(|hours| {
         let at: Timestamp = received.parse().ok()?;
-        Some(Timestamp::from(at.get() + parley_protocol::time::Duration::hours(hours)).to_string())
+        Some(Timestamp::from(at.get() + time::Duration::hours(hours)).to_string())
     });
     sqlx::query(
         "INSERT INTO cases (id, kind, sender, consent_id, state, priority, score, product_model, title, search_text,
@@ -430,6 +439,20 @@ pub(crate) async fn delete_under_consent_in(
     by: &str,
 ) -> Result<()> {
     let which = "consent_id = $1 AND ($2 IS NULL OR received < $2) AND deleted IS NULL";
+    let scored = sqlx::query(&format!(
+        "SELECT received, product_model, score FROM cases WHERE {which} AND score IS NOT NULL"
+    ))
+    .bind(consent_id)
+    .bind(before)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut leaving = Vec::with_capacity(scored.len());
+    for r in &scored {
+        let received: String = r.try_get("received")?;
+        let model: Option<String> = r.try_get("product_model")?;
+        leaving.push(ScoreChange::leaving(&received, model.as_deref(), r.try_get("score")?));
+    }
+    insights::count_scores_in(conn, leaving).await?;
     for table in ["case_notes", "alerts"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE case_id IN (SELECT id FROM cases WHERE {which})"))
             .bind(consent_id)

@@ -2,15 +2,17 @@
 //! answered), the dashboard's figures, and NPS over time. Every query of the
 //! alert_rules, alerts and settings tables is here.
 
-use parley_protocol::time::{Duration, OffsetDateTime};
 use parley_protocol::{AgreementId, Timestamp};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use time::{Duration, OffsetDateTime};
 
-use super::cases::NewCase;
+use std::collections::BTreeMap;
+
+use super::cases::{NewCase, ScoreBand};
 use super::staff::uuid_v4;
-use super::{Backend, Store};
+use super::Store;
 use crate::error::{Error, Result};
 
 /// What raises an alert on a new case, and the first-response target it sets.
@@ -87,6 +89,80 @@ pub(crate) async fn enabled_rules_in(conn: &mut sqlx::AnyConnection) -> Result<V
     let rows =
         sqlx::query("SELECT * FROM alert_rules WHERE enabled = 1 ORDER BY id").fetch_all(&mut *conn).await?;
     rows.iter().map(rule_row).collect()
+}
+
+/// One feedback score entering or leaving the NPS counts (the nps_days table).
+#[derive(Debug, Clone)]
+pub(crate) struct ScoreChange {
+    day: String,
+    model: String,
+    band: ScoreBand,
+    by: i64,
+}
+
+impl ScoreChange {
+    /// A score stored with a message received at `received`.
+    pub(crate) fn entering(received: &str, model: Option<&str>, score: i64) -> Self {
+        Self::new(received, model, score, 1)
+    }
+
+    /// A score deleted with its case.
+    pub(crate) fn leaving(received: &str, model: Option<&str>, score: i64) -> Self {
+        Self::new(received, model, score, -1)
+    }
+
+    fn new(received: &str, model: Option<&str>, score: i64, by: i64) -> Self {
+        Self {
+            day: received.get(..10).unwrap_or(received).to_owned(),
+            model: model.unwrap_or_default().to_owned(),
+            band: ScoreBand::of(score),
+            by,
+        }
+    }
+}
+
+/// Applies score changes to the per-day counts, one upsert per day and model, taken in
+/// key order: two writers' transactions (two instances on one PostgreSQL) lock the rows
+/// they share in the same order, so they cannot deadlock on them. Rows whose counts
+/// reach zero go, so a revoked score leaves no trace of its day.
+pub(crate) async fn count_scores_in(
+    conn: &mut sqlx::AnyConnection,
+    changes: impl IntoIterator<Item = ScoreChange>,
+) -> Result<()> {
+    let mut sums: BTreeMap<(String, String), [i64; 3]> = BTreeMap::new();
+    for c in changes {
+        let counts = sums.entry((c.day, c.model)).or_default();
+        counts[match c.band {
+            ScoreBand::Promoter => 0,
+            ScoreBand::Passive => 1,
+            ScoreBand::Detractor => 2,
+        }] += c.by;
+    }
+    for ((day, model), [promoters, passives, detractors]) in sums {
+        sqlx::query(
+            "INSERT INTO nps_days (day, product_model, promoters, passives, detractors) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (day, product_model) DO UPDATE SET promoters = nps_days.promoters + excluded.promoters,
+               passives = nps_days.passives + excluded.passives, detractors = nps_days.detractors + excluded.detractors",
+        )
+        .bind(&day)
+        .bind(&model)
+        .bind(promoters)
+        .bind(passives)
+        .bind(detractors)
+        .execute(&mut *conn)
+        .await?;
+        if promoters < 0 || passives < 0 || detractors < 0 {
+            sqlx::query(
+                "DELETE FROM nps_days WHERE day = $1 AND product_model = $2
+                 AND promoters <= 0 AND passives <= 0 AND detractors <= 0",
+            )
+            .bind(&day)
+            .bind(&model)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// An open alert, for the dashboard.
@@ -170,17 +246,16 @@ impl std::str::FromStr for Period {
     }
 }
 
-impl Backend {
-    /// SQL for the first day of the period `received` (RFC 3339 text) falls in.
-    fn period_start(&self, period: Period) -> &'static str {
-        match (self, period) {
-            (Self::Sqlite, Period::Week) => "date(substr(received, 1, 10), '-6 days', 'weekday 1')",
-            (Self::Sqlite, Period::Month) => "substr(received, 1, 7) || '-01'",
-            (Self::Postgres, Period::Week) => {
-                "to_char(date_trunc('week', CAST(substr(received, 1, 10) AS date)), 'YYYY-MM-DD')"
-            }
-            (Self::Postgres, Period::Month) => "substr(received, 1, 7) || '-01'",
-        }
+impl Period {
+    /// The first day of the period a day (`YYYY-MM-DD`) falls in.
+    fn start_of(&self, day: &str) -> Option<String> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let date = time::Date::parse(day, &format).ok()?;
+        let start = match self {
+            Self::Week => date - Duration::days(date.weekday().number_days_from_monday() as i64),
+            Self::Month => date.replace_day(1).ok()?,
+        };
+        start.format(&format).ok()
     }
 }
 
@@ -225,14 +300,40 @@ impl Store {
         Ok(rule)
     }
 
-    /// The dashboard's figures, now.
+    /// The dashboard's figures, now. Its reads are independent, so they run at once on
+    /// the pool's connections.
     pub async fn dashboard(&self) -> Result<Dashboard> {
         let now = OffsetDateTime::now_utc();
-        let now_text = Timestamp::from(now).to_string();
-        let open_alerts = sqlx::query(
+        let (
+            open_alerts,
+            (overdue, open_cases),
+            median_first_response_minutes,
+            loops_closed_7_days,
+            loops_closed_30_days,
+        ) = tokio::try_join!(
+            self.open_alerts(now),
+            self.open_and_overdue(now),
+            self.median_first_response(now - Duration::days(30)),
+            self.loops_closed(now - Duration::days(7)),
+            self.loops_closed(now - Duration::days(30)),
+        )?;
+        Ok(Dashboard {
+            open_alerts,
+            overdue,
+            open_cases,
+            median_first_response_minutes,
+            loops_closed_7_days,
+            loops_closed_30_days,
+        })
+    }
+
+    /// Alerts on cases not yet answered, oldest first.
+    async fn open_alerts(&self, now: OffsetDateTime) -> Result<Vec<OpenAlert>> {
+        let now = Timestamp::from(now).to_string();
+        sqlx::query(
             "SELECT cases.id, cases.title, cases.kind, cases.score, cases.due, alert_rules.name, alerts.raised,
                     staff.email AS assignee
-             FROM alerts JOIN cases ON cases.id = alerts.case_id JOIN alert_rules ON alert_rules.id = alerts.rule_id
+             FROM cases JOIN alerts ON alerts.case_id = cases.id JOIN alert_rules ON alert_rules.id = alerts.rule_id
              LEFT JOIN staff ON staff.id = cases.assignee
              WHERE cases.first_response IS NULL AND cases.deleted IS NULL AND cases.state <> 'resolved'
              ORDER BY alerts.raised, cases.id LIMIT 200",
@@ -249,50 +350,42 @@ impl Store {
                 score: r.try_get("score")?,
                 rule: r.try_get("name")?,
                 raised: r.try_get("raised")?,
-                overdue: due.as_deref().is_some_and(|d| d < now_text.as_str()),
+                overdue: due.as_deref().is_some_and(|d| d < now.as_str()),
                 due,
                 assignee: r.try_get("assignee")?,
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-        let overdue: i64 = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE first_response IS NULL AND deleted IS NULL
-             AND state <> 'resolved' AND due < $1",
+        .collect()
+    }
+
+    /// How many cases are open, and how many of them are past their first-response target.
+    async fn open_and_overdue(&self, now: OffsetDateTime) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE state IN ('new', 'open', 'waiting')) AS open,
+                    (SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE first_response IS NULL AND deleted IS NULL
+                     AND state <> 'resolved' AND due < $1) AS overdue",
         )
-        .bind(&now_text)
+        .bind(Timestamp::from(now).to_string())
         .fetch_one(self.pool())
-        .await?
-        .try_get("n")?;
-        let open_cases: i64 = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE state IN ('new', 'open', 'waiting')",
-        )
-        .fetch_one(self.pool())
-        .await?
-        .try_get("n")?;
-        let month_ago = Timestamp::from(now - Duration::days(30)).to_string();
-        let mut minutes: Vec<i64> = sqlx::query(
-            "SELECT received, first_response FROM cases WHERE first_response IS NOT NULL AND received >= $1",
-        )
-        .bind(&month_ago)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .filter_map(|r| {
-            let received: Timestamp = r.try_get::<String, _>("received").ok()?.parse().ok()?;
-            let answered: Timestamp = r.try_get::<String, _>("first_response").ok()?.parse().ok()?;
-            Some((answered.get() - received.get()).whole_minutes())
-        })
-        .collect();
+        .await?;
+        Ok((row.try_get("overdue")?, row.try_get("open")?))
+    }
+
+    /// The median time to a first answer, in minutes, of the cases received since `since`.
+    async fn median_first_response(&self, since: OffsetDateTime) -> Result<Option<i64>> {
+        let sql = format!(
+            "SELECT {} AS minutes FROM cases WHERE first_response IS NOT NULL AND received >= $1",
+            self.backend().minutes_between("received", "first_response")
+        );
+        let mut minutes: Vec<i64> = sqlx::query(&sql)
+            .bind(Timestamp::from(since).to_string())
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get("minutes").map_err(Error::from))
+            .collect::<Result<_>>()?;
         minutes.sort_unstable();
-        let median_first_response_minutes = (!minutes.is_empty()).then(|| minutes[minutes.len() / 2]);
-        Ok(Dashboard {
-            open_alerts,
-            overdue,
-            open_cases,
-            median_first_response_minutes,
-            loops_closed_7_days: self.loops_closed(now - Duration::days(7)).await?,
-            loops_closed_30_days: self.loops_closed(now - Duration::days(30)).await?,
-        })
+        Ok((!minutes.is_empty()).then(|| minutes[minutes.len() / 2]))
     }
 
     /// Of the detractors' feedback received since `since`, the share whose loop is
@@ -325,43 +418,49 @@ impl Store {
                 parley_protocol::validate_date(field, d).map_err(|e| Error::Invalid(e.to_string()))?;
             }
         }
-        let start = self.backend.period_start(period);
+        // Read from the per-day counts; days are gathered into weeks or months here,
+        // the same way on both databases.
         let sql = format!(
-            "SELECT {start} AS start,
-                CAST(COALESCE(SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters,
-                CAST(COALESCE(SUM(CASE WHEN score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives,
-                CAST(COALESCE(SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors,
-                CAST(COUNT(*) AS BIGINT) AS count
-             FROM cases WHERE kind = 'Feedback' AND score IS NOT NULL
-               AND ($1 = '' OR product_model = $1) AND received >= $2 AND received < $3
-             GROUP BY {start} ORDER BY 1"
+            "SELECT day, CAST(SUM(promoters) AS BIGINT) AS promoters, CAST(SUM(passives) AS BIGINT) AS passives,
+                    CAST(SUM(detractors) AS BIGINT) AS detractors
+             FROM nps_days WHERE day >= $1 AND day <= $2 {}
+             GROUP BY day ORDER BY day",
+            if model.is_some() { "AND product_model = $3" } else { "" }
         );
-        let rows = sqlx::query(&sql)
-            .bind(model.unwrap_or(""))
-            .bind(from.unwrap_or("0000-01-01"))
-            .bind(to.map(|t| format!("{t}T99")).unwrap_or_else(|| "9999-12-31".into()))
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let (promoters, detractors, count): (i64, i64, i64) =
-                    (r.try_get("promoters")?, r.try_get("detractors")?, r.try_get("count")?);
-                Ok(NpsPoint {
-                    start: r.try_get("start")?,
-                    promoters,
-                    passives: r.try_get("passives")?,
-                    detractors,
-                    count,
-                    score: ((promoters - detractors) as f64 * 1000.0 / count.max(1) as f64).round() / 10.0,
-                })
-            })
-            .collect()
+        let mut query = sqlx::query(&sql).bind(from.unwrap_or("0000-01-01")).bind(to.unwrap_or("9999-12-31"));
+        if let Some(model) = model {
+            query = query.bind(model);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        let mut points: Vec<NpsPoint> = Vec::new();
+        for r in &rows {
+            let day: String = r.try_get("day")?;
+            let start =
+                period.start_of(&day).ok_or_else(|| Error::Refused(format!("a stored day {day:?}")))?;
+            let (promoters, passives, detractors): (i64, i64, i64) =
+                (r.try_get("promoters")?, r.try_get("passives")?, r.try_get("detractors")?);
+            match points.last_mut().filter(|p| p.start == start) {
+                Some(p) => {
+                    p.promoters += promoters;
+                    p.passives += passives;
+                    p.detractors += detractors;
+                }
+                None => {
+                    points.push(NpsPoint { start, promoters, passives, detractors, count: 0, score: 0.0 })
+                }
+            }
+        }
+        for p in &mut points {
+            p.count = p.promoters + p.passives + p.detractors;
+            p.score = ((p.promoters - p.detractors) as f64 * 1000.0 / p.count.max(1) as f64).round() / 10.0;
+        }
+        Ok(points)
     }
 
     /// The product models feedback was given about, for the NPS filter.
     pub async fn product_models(&self) -> Result<Vec<String>> {
         let rows = sqlx::query(
-            "SELECT DISTINCT product_model FROM cases WHERE product_model IS NOT NULL ORDER BY product_model LIMIT 500",
+            "SELECT DISTINCT product_model FROM nps_days WHERE product_model <> '' ORDER BY product_model LIMIT 500",
         )
         .fetch_all(self.pool())
         .await?;

@@ -41,6 +41,16 @@ impl Backend {
         }
     }
 
+    /// Whole minutes from one stored timestamp column to another.
+    fn minutes_between(&self, from: &str, to: &str) -> String {
+        match self {
+            Self::Sqlite => format!("CAST(ROUND((julianday({to}) - julianday({from})) * 1440) AS INTEGER)"),
+            Self::Postgres => format!(
+                "CAST(EXTRACT(EPOCH FROM (CAST({to} AS TIMESTAMPTZ) - CAST({from} AS TIMESTAMPTZ))) / 60 AS BIGINT)"
+            ),
+        }
+    }
+
     /// Appended to the consent read of a revocation: it waits for messages being stored
     /// under the consent, then deletes them.
     fn exclusive_lock(&self) -> &'static str {
@@ -329,7 +339,7 @@ impl Store {
         let mut deleted = 0;
         for c in consents {
             let (id, days): (String, i64) = (c.try_get("id")?, c.try_get("retention_days")?);
-            let cutoff = Timestamp::from(now.get() - parley_protocol::time::Duration::days(days)).to_string();
+            let cutoff = Timestamp::from(now.get() - time::Duration::days(days)).to_string();
             let mut tx = self.pool.begin().await?;
             deleted += writer::delete_under_consent(&mut tx, &id, Some(&cutoff)).await?;
             cases::delete_under_consent_in(&mut tx, &id, Some(&cutoff), "retention").await?;
@@ -357,6 +367,20 @@ impl Store {
         let busy: i64 = row.try_get(0)?;
         if busy != 0 {
             return Err(Error::NotErased("readers kept the write-ahead log busy".into()));
+        }
+        Ok(())
+    }
+
+    /// Keeps the query planner's statistics current, as SQLite advises for long-lived
+    /// connections: without them its planner may walk every alert ever raised to find the
+    /// few still open, rather than the small index of unanswered cases. Bounded work
+    /// (`analysis_limit`), so it may run hourly beside the writer. PostgreSQL's
+    /// autovacuum does this by itself.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            let mut conn = self.writes.acquire().await?;
+            conn.execute("PRAGMA analysis_limit = 1000").await?;
+            conn.execute("PRAGMA optimize = 0x10002").await?;
         }
         Ok(())
     }
@@ -394,7 +418,7 @@ impl Store {
 
 /// How long an inbox query's id is remembered: longer than it can stay fresh (5 minutes
 /// either side of its `created`).
-const INBOX_QUERY_MEMORY: parley_protocol::time::Duration = parley_protocol::time::Duration::minutes(15);
+const INBOX_QUERY_MEMORY: time::Duration = time::Duration::minutes(15);
 
 /// Creates the SQLite database file owner-only (0600) before SQLite opens it — SQLite
 /// gives its `-wal` and `-shm` files the database file's permissions — and narrows the

@@ -7,11 +7,11 @@
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use parley_protocol::time::{Duration, OffsetDateTime};
 use parley_protocol::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use time::{Duration, OffsetDateTime};
 
 use super::Store;
 use crate::error::{Error, Result};

@@ -14,7 +14,7 @@ use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::cases::{self, NewCase};
-use super::insights::{enabled_rules_in, AlertRule};
+use super::insights::{self, enabled_rules_in, AlertRule, ScoreChange};
 use super::{consent_row, Backend, Store};
 use crate::consent::{consent_refusal, ConsentNeed, ConsentRefusal};
 use crate::error::{Error, Result};
@@ -285,7 +285,7 @@ async fn accept_run(
 
     let received = Timestamp::now().to_string();
     let rules = if to_insert.iter().any(|(m, _)| m.case.is_some()) {
-        enabled_rules_in(&mut **tx).await?
+        enabled_rules_in(tx).await?
     } else {
         Vec::new()
     };
@@ -314,25 +314,31 @@ async fn accept_run(
         }
         query.execute(&mut **tx).await?;
     }
-    for (m, _) in &to_insert {
-        file_in_case(tx, m, &rules, &received).await?;
-    }
+    let stored: Vec<&NewMessage> = to_insert.iter().map(|(m, _)| *m).collect();
+    file_in_cases(tx, &stored, &rules, &received).await?;
     Ok(outcomes)
 }
 
-/// Opens the case a stored message starts, or reopens the one its thread belongs to.
-async fn file_in_case(
+/// Opens the cases stored messages start, or reopens the ones their threads belong to,
+/// and counts their feedback scores towards NPS.
+async fn file_in_cases(
     tx: &mut Transaction<'static, Any>,
-    m: &NewMessage,
+    messages: &[&NewMessage],
     rules: &[AlertRule],
     received: &str,
 ) -> Result<()> {
-    if let Some(case) = &m.case {
-        cases::open_in(tx, &m.id, &m.sender, m.consent_id.as_deref(), case, rules, received).await?;
-    } else if let Some(thread) = &m.thread_id {
-        cases::reopen_in(tx, thread).await?;
+    let mut scores = Vec::new();
+    for m in messages {
+        if let Some(case) = &m.case {
+            cases::open_in(tx, &m.id, &m.sender, m.consent_id.as_deref(), case, rules, received).await?;
+            if let Some(score) = case.score {
+                scores.push(ScoreChange::entering(received, case.product_model.as_deref(), score));
+            }
+        } else if let Some(thread) = &m.thread_id {
+            cases::reopen_in(tx, thread).await?;
+        }
     }
-    Ok(())
+    insights::count_scores_in(tx, scores).await
 }
 
 async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
@@ -368,8 +374,8 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
                 return Ok(Outcome::Consent(refusal));
             }
             insert_message(tx, message, response).await?;
-            let rules = if message.case.is_some() { enabled_rules_in(&mut **tx).await? } else { Vec::new() };
-            file_in_case(tx, message, &rules, &Timestamp::now().to_string()).await?;
+            let rules = if message.case.is_some() { enabled_rules_in(tx).await? } else { Vec::new() };
+            file_in_cases(tx, &[message], &rules, &Timestamp::now().to_string()).await?;
             Ok(Outcome::Stored(response.clone()))
         }
         Job::Grant { message, response, consent } => {

@@ -45,9 +45,8 @@ async fn init_serve_and_answer_from_the_terminal() {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let descriptor = reqwest::get(format!("{url}/.well-known/parley")).await.unwrap().bytes().await.unwrap();
-    let descriptor =
-        parley_protocol::verify_descriptor(&descriptor, parley_protocol::time::OffsetDateTime::now_utc())
-            .expect("the descriptor is self-signed");
+    let descriptor = parley_protocol::verify_descriptor(&descriptor, time::OffsetDateTime::now_utc())
+        .expect("the descriptor is self-signed");
     assert_eq!(descriptor.did, did);
     assert_eq!(descriptor.endpoints.messages, format!("{url}/parley/v1/messages"));
     let openapi: serde_json::Value =

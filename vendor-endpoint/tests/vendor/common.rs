@@ -264,10 +264,7 @@ pub fn assert_problem(got: &(u16, Value), status: u16, kind: &str) {
 
 /// Verifies a signed answer from the vendor and returns it.
 pub fn vendor_signed(v: &TestVendor, doc: &Value, to: &Did) -> Verified<Message> {
-    let policy = parley_protocol::VerifyPolicy::for_person(
-        to.clone(),
-        parley_protocol::time::OffsetDateTime::now_utc(),
-    );
+    let policy = parley_protocol::VerifyPolicy::for_person(to.clone(), time::OffsetDateTime::now_utc());
     let m =
         parley_protocol::verify(doc.to_string().as_bytes(), &policy).expect("the vendor's answers verify");
     assert_eq!(m.from, v.did, "signed by the vendor");

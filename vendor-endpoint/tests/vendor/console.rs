@@ -2,7 +2,9 @@
 //! sign-in, cases and alerts to a closed loop, NPS over time, revocation leaving a stub,
 //! and sessions shared by two instances on one PostgreSQL.
 
-use parley_protocol::{AgreementId, Body, Category, InboxQuery, Purpose};
+use parley_protocol::{
+    AgreementId, Body, Category, Feedback, FeedbackSubject, InboxQuery, ProductDetails, Purpose,
+};
 use parley_vendor::store::staff::Role;
 use serde_json::{json, Value};
 
@@ -297,8 +299,8 @@ async fn sessions_end_when_idle_signed_out_or_disabled(db: Db) {
     // A session idle longer than its limit ends (the endpoint's limit is 30 minutes;
     // the store's check is given one second here).
     let limits = parley_vendor::store::staff::SessionLimits {
-        idle: parley_protocol::time::Duration::seconds(1),
-        absolute: parley_protocol::time::Duration::hours(1),
+        idle: time::Duration::seconds(1),
+        absolute: time::Duration::hours(1),
     };
     let member = v.store().staff_member("ana@acme.example").await.unwrap();
     let (token, _) = v.store().open_session(&member).await.unwrap();
@@ -469,6 +471,49 @@ async fn nps_is_counted_per_period_and_product(db: Db) {
         client().get(format!("{}/console/nps.csv", v.url)).header("cookie", &c.cookie).send().await.unwrap();
     let csv = r.text().await.unwrap();
     assert!(csv.starts_with("start,nps,responses") && csv.contains(",25,4,2,1,1"), "{csv}");
+
+    // Another person's detractor score about a model counts towards it, until they revoke.
+    let other = Person::new(&v);
+    let other_service = other
+        .agreed(&v, AgreementId::SdBase, Purpose::Service, &[Category::Feedback, Category::Product])
+        .await;
+    let about_k9 = other.message(
+        Body::Feedback(Feedback {
+            about: FeedbackSubject::Vendor,
+            score: 2,
+            text: Some("the lid cracked".into()),
+            suggestions: vec![],
+            product: Some(ProductDetails {
+                name: "Kettle".into(),
+                model: Some("K9".into()),
+                ..Default::default()
+            }),
+            contact: None,
+        }),
+        Some(other_service),
+    );
+    assert_eq!(v.post(&other.sign(about_k9)).await.0, 200);
+    let (_, k9) = c.get("/console/api/nps?period=week&product=K9").await;
+    assert_eq!(
+        (k9["points"][0]["detractors"].as_i64(), k9["points"][0]["count"].as_i64()),
+        (Some(1), Some(1)),
+        "{k9}"
+    );
+    let (_, all) = c.get("/console/api/nps?period=week").await;
+    assert_eq!(all["points"][0]["count"], 5, "{all}");
+    let revoke = other.sign(other.message(Body::ConsentRevocation(Default::default()), Some(other_service)));
+    assert_eq!(v.post(&revoke).await.0, 200);
+    let (_, k9) = c.get("/console/api/nps?period=week&product=K9").await;
+    assert!(k9["points"].as_array().unwrap().is_empty(), "the revoked score is gone: {k9}");
+    let (_, all) = c.get("/console/api/nps?period=week").await;
+    assert_eq!(
+        (all["points"][0]["count"].as_i64(), all["points"][0]["score"].as_f64()),
+        (Some(4), Some(25.0)),
+        "{all}"
+    );
+    let (_, page) = c.page("/console/nps").await;
+    assert!(!page.contains("K9"), "nor offered as a model to filter by");
+
     let (status, bad) = c.get("/console/api/nps?period=decade").await;
     assert_eq!((status, bad["type"].as_str()), (422, Some("urn:parley:problem:invalid-request")));
 }

@@ -3,8 +3,8 @@
 //! receipt is signed; the files are the owner's alone; a captured inbox query or a
 //! message deleted by the retention sweep cannot be replayed.
 
-use parley_protocol::time::Duration;
 use parley_protocol::{AgreementId, Body, Category, InboxQuery, Purpose, Timestamp};
+use time::Duration;
 
 use crate::common::{assert_problem, vendor_signed, Db, Person, TestVendor};
 

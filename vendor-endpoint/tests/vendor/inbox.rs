@@ -1,7 +1,7 @@
 //! The inbox: each person gets what was sent to them, and nothing else.
 
-use parley_protocol::time::{Duration, OffsetDateTime};
 use parley_protocol::{AgreementId, Body, Category, InboxQuery, Purpose, Timestamp};
+use time::{Duration, OffsetDateTime};
 
 use crate::common::{assert_problem, vendor_signed, Db, Person, TestVendor};
 

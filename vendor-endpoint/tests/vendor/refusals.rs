@@ -5,9 +5,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use parley_protocol::proof::{add_proof, ProofOptions};
-use parley_protocol::time::OffsetDateTime;
 use parley_protocol::{AgreementId, Category, Did, Purpose, SecretKey, Timestamp};
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 
 use crate::common::{assert_problem, Db, Person, TestVendor};
 
@@ -71,9 +71,7 @@ async fn every_refusal_kind_has_its_problem_type(db: Db) {
         421,
         "wrong-recipient",
     );
-    let hours = |h: i64| {
-        Timestamp::from(OffsetDateTime::now_utc() + parley_protocol::time::Duration::hours(h)).to_string()
-    };
+    let hours = |h: i64| Timestamp::from(OffsetDateTime::now_utc() + time::Duration::hours(h)).to_string();
     let expired = edited(&|d| {
         d["created"] = json!(hours(-3));
         d["expires"] = json!(hours(-2));

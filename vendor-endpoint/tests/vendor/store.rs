@@ -1,7 +1,7 @@
 //! The store under load and over time: group commit, NPS, retention.
 
-use parley_protocol::time::Duration;
 use parley_protocol::{AgreementId, Category, Purpose, Timestamp};
+use time::Duration;
 
 use crate::common::{Db, Person, TestVendor};
 
