@@ -26,6 +26,13 @@ if [ ! -f "$demo/vendor/vendor.json" ]; then
   "$bin/parley-vendor" --data "$demo/vendor" init --name "Acme Kettles" \
     --agreements SD-BASE,SD-BASE-DP,PDC-INTENT >/dev/null
 fi
+# The vendor's console: one admin for the demo, made once.
+console_email="admin@acme.example"
+console_password="parley demo console"
+if ! "$bin/parley-vendor" --data "$demo/vendor" staff list 2>/dev/null | grep -q "$console_email"; then
+  PARLEY_STAFF_PASSWORD="$console_password" "$bin/parley-vendor" --data "$demo/vendor" \
+    staff add "$console_email" --role admin >/dev/null
+fi
 rm -f "$demo/vendor.url"
 PARLEY_LOG=warn "$bin/parley-vendor" --data "$demo/vendor" serve --listen 127.0.0.1:0 > "$demo/vendor.url" &
 pids+=($!)
@@ -80,6 +87,7 @@ cat <<MSG
   Parley is starting.
     vault:        $PARLEY_VAULT   (passphrase: "$passphrase")
     demo vendor:  Acme Kettles at $url  (answers support, feedback and intents by itself)
+    its console:  $url/console/  (sign in as $console_email, password "$console_password")
 
   In the app: Consents → proffer one to Acme Kettles (e.g. feedback, 365 days);
   Products → Kettle K2 → Give feedback → preview → send; Sync now; see the reply,

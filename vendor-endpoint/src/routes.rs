@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use tower::ServiceBuilder;
 use utoipa::OpenApi;
 
+use crate::console;
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
 
@@ -167,11 +168,44 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
     info(
         title = "Parley vendor endpoint",
         version = "1",
-        description = "Receives signed, consented messages from people's Parley agents (protocol v1). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>."
+        description = "Receives signed, consented messages from people's Parley agents (protocol v1), and serves the vendor's staff their console (HTML pages under /console/, the same as JSON under /console/api/). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>."
     ),
-    paths(descriptor, myterms, messages, inbox, healthz, openapi)
+    paths(
+        descriptor, myterms, messages, inbox, healthz, openapi,
+        console::auth::sign_in, console::auth::sign_out,
+        console::api::me, console::api::cases, console::api::case, console::api::update_case,
+        console::api::reply, console::api::offer, console::api::add_note, console::api::alerts,
+        console::api::nps, console::api::staff, console::api::add_staff, console::api::disable_staff,
+        console::api::rules, console::api::save_rule, console::api::agreements, console::api::set_agreements,
+    ),
+    modifiers(&ConsoleSecurity)
 )]
 struct ApiDoc;
+
+/// The console's two credentials: the session cookie set at sign-in, and the CSRF token
+/// (from `GET /console/api/me`) that every write carries as a header.
+struct ConsoleSecurity;
+
+impl utoipa::Modify for ConsoleSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                console::auth::COOKIE,
+                "Set by POST /console/login; idle and absolute expiry",
+            ))),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "The session's csrfToken from GET /console/api/me, on every write",
+            ))),
+        );
+    }
+}
 
 #[utoipa::path(get, path = "/parley/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "This document", body = Object)))]

@@ -32,7 +32,7 @@ pub async fn reply_as(
     let original = store.message(&normalise(message_id)).await?;
     let kind: MessageType = original.kind.parse().map_err(Error::Refused)?;
     if !matches!(kind, MessageType::SupportRequest | MessageType::Feedback | MessageType::Intent) {
-        return Err(Error::Refused(format!("{kind} {} cannot be replied to", original.id)));
+        return Err(Error::Invalid(format!("{kind} {} cannot be replied to", original.id)));
     }
     answer(store, key, &original, Body::Reply(Reply { text: text.to_owned() }), author).await
 }
@@ -61,7 +61,10 @@ pub async fn offer_as(
 ) -> Result<serde_json::Value> {
     let original = store.message(&normalise(intent_id)).await?;
     if original.kind != "Intent" {
-        return Err(Error::Refused(format!("{} is a {}, not an Intent", original.id, original.kind)));
+        return Err(Error::Invalid(format!(
+            "{} is a {}, not an Intent: only an intent is answered with an offer",
+            original.id, original.kind
+        )));
     }
     let intent: MessageId = original.id.parse().map_err(|e| Error::Refused(format!("{e}")))?;
     answer(

@@ -43,11 +43,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 }
 
 /// `GET /console/api/me`: who is signed in, and the token writes must carry.
+#[utoipa::path(get, path = "/console/api/me", tag = "console",
+    description = "Role: viewer or above.",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "{email, role, csrfToken}: who is signed in, and the token every write carries", body = Object),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn me(staff: Staff<AsViewer>) -> Json<Value> {
     Json(json!({ "email": staff.member.email, "role": staff.member.role, "csrfToken": staff.csrf }))
 }
 
 /// `GET /console/api/cases`: `{cases, next}`, `next` being the `after` of the next page.
+#[utoipa::path(get, path = "/console/api/cases", tag = "console",
+    description = "Role: viewer or above.",
+    params(
+        ("state" = Option<String>, Query, description = "new, open, waiting, resolved or deleted (stubs are listed only when asked for)"),
+        ("kind" = Option<String>, Query, description = "SupportRequest, Feedback or Intent"),
+        ("band" = Option<String>, Query, description = "detractor (0–6), passive (7–8) or promoter (9–10)"),
+        ("product" = Option<String>, Query, description = "a product model"),
+        ("assignee" = Option<String>, Query, description = "a staff email; empty for unassigned"),
+        ("overdue" = Option<bool>, Query, description = "past the first-response target and unanswered"),
+        ("q" = Option<String>, Query, description = "words the case's text contains"),
+        ("limit" = Option<u32>, Query, description = "page size, 50 by default, 200 at most"),
+        ("after" = Option<String>, Query, description = "the `next` of the previous page"),
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "{cases: [case…] newest first, next: the `after` of the next page, or null}", body = Object),
+        (status = 422, description = "invalid-request: a filter value that is not one of its choices, or an unknown `after`", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn cases(
     State(e): State<Shared>,
     _staff: Staff<AsViewer>,
@@ -61,6 +89,16 @@ pub async fn cases(
 }
 
 /// `GET /console/api/cases/{id}`.
+#[utoipa::path(get, path = "/console/api/cases/{id}", tag = "console",
+    description = "Role: viewer or above.",
+    params(("id" = String, Path, description = "the case: the id of the message that opened it")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The case with its thread (the person's signed messages, the answers and when each was pulled), notes, the consent it rests on in plain words, and the product details shared", body = Object),
+        (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn case(
     State(e): State<Shared>,
     _staff: Staff<AsViewer>,
@@ -88,6 +126,18 @@ mod double_option {
 }
 
 /// `PATCH /console/api/cases/{id}`.
+#[utoipa::path(patch, path = "/console/api/cases/{id}", tag = "console",
+    description = "Role: agent or above.",
+    params(("id" = String, Path, description = "the case: the id of the message that opened it")),
+    request_body(content = Object, content_type = "application/json", description = "{state?: new|open|waiting|resolved, priority?: low|normal|high|urgent, assignee?: an email, or null for nobody}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The case as changed", body = Object),
+        (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request: an unknown state, priority or staff email", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn update_case(
     State(e): State<Shared>,
     _staff: Staff<AsAgent>,
@@ -110,6 +160,18 @@ pub struct Text {
 }
 
 /// `POST /console/api/cases/{id}/reply`: signs and queues a reply; `{message}`.
+#[utoipa::path(post, path = "/console/api/cases/{id}/reply", tag = "console",
+    description = "Role: agent or above.",
+    params(("id" = String, Path, description = "the case: the id of the message that opened it")),
+    request_body(content = Object, content_type = "application/json", description = "{text}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "{message}: the signed Reply, queued for the person's next inbox query", body = Object),
+        (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request: empty text, a deleted case, or a revoked consent", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn reply(
     State(e): State<Shared>,
     staff: Staff<AsAgent>,
@@ -131,6 +193,18 @@ pub struct OfferBody {
 }
 
 /// `POST /console/api/cases/{id}/offer`: signs and queues an offer; `{message}`.
+#[utoipa::path(post, path = "/console/api/cases/{id}/offer", tag = "console",
+    description = "Role: agent or above.",
+    params(("id" = String, Path, description = "the case: the id of the message that opened it")),
+    request_body(content = Object, content_type = "application/json", description = "{price: decimal string, currency: ISO 4217, text, validUntil?: RFC 3339}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "{message}: the signed Offer, queued for the person's next inbox query", body = Object),
+        (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request: not an intent, a bad price or currency, a validity in the past", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn offer(
     State(e): State<Shared>,
     staff: Staff<AsAgent>,
@@ -145,6 +219,18 @@ pub async fn offer(
 }
 
 /// `POST /console/api/cases/{id}/notes`.
+#[utoipa::path(post, path = "/console/api/cases/{id}/notes", tag = "console",
+    description = "Role: agent or above.",
+    params(("id" = String, Path, description = "the case: the id of the message that opened it")),
+    request_body(content = Object, content_type = "application/json", description = "{text}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The note: internal, never sent to the person", body = Object),
+        (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn add_note(
     State(e): State<Shared>,
     staff: Staff<AsAgent>,
@@ -155,11 +241,34 @@ pub async fn add_note(
 }
 
 /// `GET /console/api/alerts`: the dashboard's figures, open alerts first.
+#[utoipa::path(get, path = "/console/api/alerts", tag = "console",
+    description = "Role: viewer or above.",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "{openAlerts, overdue, openCases, medianFirstResponseMinutes, loopsClosed7Days, loopsClosed30Days}", body = Object),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn alerts(State(e): State<Shared>, _staff: Staff<AsViewer>) -> ApiResult<Dashboard> {
     Ok(Json(e.store.dashboard().await?))
 }
 
 /// `GET /console/api/nps?period=week|month&product=&from=&to=`.
+#[utoipa::path(get, path = "/console/api/nps", tag = "console",
+    description = "Role: viewer or above.",
+    params(
+        ("period" = Option<String>, Query, description = "week (from Monday, the default) or month"),
+        ("product" = Option<String>, Query, description = "a product model"),
+        ("from" = Option<String>, Query, description = "first day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "last day, YYYY-MM-DD"),
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "{period, points: [{start, promoters, passives, detractors, count, score}] oldest first}", body = Object),
+        (status = 422, description = "invalid-request: a period other than week or month, or a date that is not YYYY-MM-DD", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn nps(
     State(e): State<Shared>,
     _staff: Staff<AsViewer>,
@@ -169,6 +278,14 @@ pub async fn nps(
 }
 
 /// `GET /console/api/staff`.
+#[utoipa::path(get, path = "/console/api/staff", tag = "console",
+    description = "Role: admin or above.",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "[{email, role, disabled, created}]", body = Object),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn staff(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult<Vec<StaffMember>> {
     Ok(Json(e.store.staff().await?))
 }
@@ -183,6 +300,16 @@ pub struct NewStaff {
 }
 
 /// `POST /console/api/staff`.
+#[utoipa::path(post, path = "/console/api/staff", tag = "console",
+    description = "Role: admin or above.",
+    request_body(content = Object, content_type = "application/json", description = "{email, role: admin|agent|viewer, password (12 characters or more)}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The new member of staff", body = Object),
+        (status = 422, description = "invalid-request: a bad email or role, a short password, an email already taken", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn add_staff(
     State(e): State<Shared>,
     _staff: Staff<AsAdmin>,
@@ -199,6 +326,16 @@ pub struct Email {
 }
 
 /// `POST /console/api/staff/disable`.
+#[utoipa::path(post, path = "/console/api/staff/disable", tag = "console",
+    description = "Role: admin or above.",
+    request_body(content = Object, content_type = "application/json", description = "{email}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The member, disabled; their sessions end", body = Object),
+        (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn disable_staff(
     State(e): State<Shared>,
     _staff: Staff<AsAdmin>,
@@ -208,11 +345,29 @@ pub async fn disable_staff(
 }
 
 /// `GET /console/api/rules`.
+#[utoipa::path(get, path = "/console/api/rules", tag = "console",
+    description = "Role: admin or above.",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "[alert rule]", body = Object),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn rules(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult<Vec<AlertRule>> {
     Ok(Json(e.store.alert_rules().await?))
 }
 
 /// `PUT /console/api/rules`: adds a rule, or replaces the one with its id.
+#[utoipa::path(put, path = "/console/api/rules", tag = "console",
+    description = "Role: admin or above.",
+    request_body(content = Object, content_type = "application/json", description = "{id? (to replace that rule), name, kind?: a message type, scoreMin?, scoreMax?, keyword?, firstResponseHours, enabled}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The rule as saved", body = Object),
+        (status = 422, description = "invalid-request", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn save_rule(
     State(e): State<Shared>,
     _staff: Staff<AsAdmin>,
@@ -229,11 +384,29 @@ pub struct Agreements {
 }
 
 /// `GET /console/api/agreements`.
+#[utoipa::path(get, path = "/console/api/agreements", tag = "console",
+    description = "Role: admin or above.",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "{agreements: [MyTerms agreement id]} in order of preference", body = Object),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn agreements(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult<Value> {
     Ok(Json(json!({ "agreements": e.agreements().await? })))
 }
 
 /// `PUT /console/api/agreements`.
+#[utoipa::path(put, path = "/console/api/agreements", tag = "console",
+    description = "Role: admin or above.",
+    request_body(content = Object, content_type = "application/json", description = "{agreements: [SD-BASE, …]}"),
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "{agreements}: as accepted from now on, by every instance", body = Object),
+        (status = 422, description = "invalid-request: an unknown agreement id, or none", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
 pub async fn set_agreements(
     State(e): State<Shared>,
     _staff: Staff<AsAdmin>,

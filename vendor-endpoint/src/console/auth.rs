@@ -169,6 +169,15 @@ fn same_origin(headers: &HeaderMap) -> bool {
     origin.split_once("://").is_some_and(|(_, rest)| rest == host)
 }
 
+#[utoipa::path(post, path = "/console/login", tag = "console",
+    description = "The sign-in form. A browser's cross-site post is refused (its Origin must be this host). After 5 failures in 15 minutes for the account or from the address, sign-in waits.",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "email, password"),
+    responses(
+        (status = 303, description = "Signed in: Set-Cookie parley_session (HttpOnly, SameSite=Strict, Path=/console; Secure behind https), Location /console/"),
+        (status = 401, description = "The sign-in page, saying: wrong email or password", content_type = "text/html"),
+        (status = 403, description = "The sign-in page: posted from another site", content_type = "text/html"),
+        (status = 429, description = "The sign-in page: too many failures, try again in 15 minutes", content_type = "text/html"),
+    ))]
 /// `POST /console/login`: signs in, sets the session cookie and goes to the dashboard;
 /// a wrong email or password says so, and repeated failures wait.
 pub async fn sign_in(
@@ -217,6 +226,13 @@ pub async fn sign_in(
     }
 }
 
+#[utoipa::path(post, path = "/console/logout", tag = "console",
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 303, description = "Signed out: the session is closed in the store (on every instance), the cookie cleared, Location /console/login"),
+        (status = 401, description = "not-signed-in", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "csrf: without the session's token", body = Object, content_type = "application/problem+json"),
+    ))]
 /// `POST /console/logout`: ends the session.
 pub async fn sign_out(
     State(endpoint): State<Arc<Endpoint>>,

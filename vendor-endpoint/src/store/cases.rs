@@ -664,7 +664,11 @@ impl Store {
         }
         let assignee = match &changes.assignee {
             Some(Some(email)) => {
-                let member = self.staff_member(email).await?;
+                let member = self.staff_member(email).await.map_err(|e| match e {
+                    // The case exists; the field names someone who does not.
+                    Error::NotFound { .. } => Error::Invalid(format!("assignee: no member of staff {email}")),
+                    e => e,
+                })?;
                 if member.disabled.is_some() {
                     return Err(Error::Invalid(format!("assignee: {} is disabled", member.email)));
                 }

@@ -17,7 +17,8 @@ crate::on_both_stores!(
     a_detractor_raises_an_alert_and_the_loop_closes_when_the_reply_is_pulled,
     revocation_leaves_a_stub_with_no_copy_of_the_text,
     nps_is_counted_per_period_and_product,
-    cases_filter_and_page_by_keyset
+    cases_filter_and_page_by_keyset,
+    bad_requests_say_what_was_wrong
 );
 
 const PASSWORD: &str = "a long staff password";
@@ -570,4 +571,126 @@ async fn two_instances_on_one_postgresql_share_sessions_and_cases() {
         .await;
     assert_eq!(status, 200, "and so is the case");
     assert_eq!(c.get(&format!("/console/api/cases/{}", support.id)).await.1["state"], "waiting");
+}
+
+async fn bad_requests_say_what_was_wrong(db: Db) {
+    let v = TestVendor::start(db).await;
+    staff(&v, "ana@acme.example", Role::Agent).await;
+    let (p, service, _) = person(&v).await;
+    let support = p.support(service, "The lid leaks");
+    assert_eq!(v.post(&support).await.0, 200);
+    let case = support.id.to_string();
+    let c = Console::sign_in(&v, "ana@acme.example").await;
+    use reqwest::Method;
+    let invalid = Some("urn:parley:problem:invalid-request");
+    for (method, path, body, status, kind, says) in [
+        (
+            Method::POST,
+            format!("/console/api/cases/{case}/offer"),
+            json!({"price": "10.00", "currency": "EUR", "text": "x"}),
+            422,
+            invalid,
+            "not an Intent",
+        ),
+        (
+            Method::POST,
+            format!("/console/api/cases/{case}/reply"),
+            json!({"text": "  "}),
+            422,
+            invalid,
+            "says something",
+        ),
+        (
+            Method::POST,
+            format!("/console/api/cases/{case}/reply"),
+            json!({"text": "x", "cc": "all"}),
+            422,
+            invalid,
+            "unknown field",
+        ),
+        (
+            Method::PATCH,
+            format!("/console/api/cases/{case}"),
+            json!({"state": "lost"}),
+            422,
+            invalid,
+            "state",
+        ),
+        (
+            Method::PATCH,
+            format!("/console/api/cases/{case}"),
+            json!({"assignee": "nobody@acme.example"}),
+            422,
+            invalid,
+            "nobody@acme.example",
+        ),
+        (
+            Method::PATCH,
+            "/console/api/cases/urn:uuid:00000000-0000-4000-8000-000000000000".into(),
+            json!({"priority": "high"}),
+            404,
+            Some("urn:parley:problem:not-found"),
+            "no case",
+        ),
+    ] {
+        let (got, answer) = c.send(method.clone(), &path, body, true).await;
+        assert_eq!((got, answer["type"].as_str()), (status, kind), "{method} {path}: {answer}");
+        assert!(
+            answer["detail"].as_str().unwrap_or("").contains(says),
+            "{method} {path} says what was wrong: {answer}"
+        );
+    }
+    for (query, says) in
+        [("band=grumpy", "band"), ("state=lost", "state"), ("after=urn:uuid:nope", "no case")]
+    {
+        let (got, answer) = c.get(&format!("/console/api/cases?{query}")).await;
+        assert_eq!((got, answer["type"].as_str()), (422, invalid), "{query}: {answer}");
+        assert!(answer["detail"].as_str().unwrap_or("").contains(says), "{query}: {answer}");
+    }
+    let (got, answer) = c.get("/console/api/nps?from=last-tuesday").await;
+    assert_eq!((got, answer["type"].as_str()), (422, invalid), "{answer}");
+}
+
+/// Every route of the console's API is in the OpenAPI document, writes with the CSRF
+/// token among their credentials.
+#[tokio::test]
+async fn the_api_is_in_the_openapi_document() {
+    let v = TestVendor::start(Db::Sqlite).await;
+    let doc: Value =
+        client().get(format!("{}/parley/v1/openapi.json", v.url)).send().await.unwrap().json().await.unwrap();
+    let routes = [
+        ("post", "/console/login"),
+        ("post", "/console/logout"),
+        ("get", "/console/api/me"),
+        ("get", "/console/api/cases"),
+        ("get", "/console/api/cases/{id}"),
+        ("patch", "/console/api/cases/{id}"),
+        ("post", "/console/api/cases/{id}/reply"),
+        ("post", "/console/api/cases/{id}/offer"),
+        ("post", "/console/api/cases/{id}/notes"),
+        ("get", "/console/api/alerts"),
+        ("get", "/console/api/nps"),
+        ("get", "/console/api/staff"),
+        ("post", "/console/api/staff"),
+        ("post", "/console/api/staff/disable"),
+        ("get", "/console/api/rules"),
+        ("put", "/console/api/rules"),
+        ("get", "/console/api/agreements"),
+        ("put", "/console/api/agreements"),
+    ];
+    for (method, path) in routes {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is documented");
+        if method != "get" && path != "/console/login" {
+            assert!(
+                op["security"].to_string().contains("csrf"),
+                "{method} {path} needs the CSRF token: {op}"
+            );
+            assert!(op["responses"]["403"].is_object(), "{method} {path} documents its 403");
+        }
+    }
+    let documented = doc["paths"].as_object().unwrap().keys().filter(|p| p.starts_with("/console/")).count();
+    let listed: std::collections::BTreeSet<_> = routes.iter().map(|(_, p)| *p).collect();
+    assert_eq!(documented, listed.len(), "no console path documented that this list lacks");
+    assert_eq!(doc["components"]["securitySchemes"]["session"]["name"], "parley_session");
 }
