@@ -25,6 +25,9 @@ pub struct Endpoints {
     pub messages: String,
     /// `POST` `InboxQuery` messages here.
     pub inbox: String,
+    /// `POST` `AccessLogQuery` messages here, when the vendor keeps a staff-access log.
+    #[serde(default, rename = "accessLog", skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<String>,
 }
 
 /// A vendor's public description of itself.
@@ -58,7 +61,11 @@ impl VendorDescriptor {
         }
         text("name", &self.name, MAX_SHORT, true)?;
         text("endpoints.messages", &self.endpoints.messages, 2000, true)?;
-        text("endpoints.inbox", &self.endpoints.inbox, 2000, true)
+        text("endpoints.inbox", &self.endpoints.inbox, 2000, true)?;
+        match &self.endpoints.access_log {
+            Some(url) => text("endpoints.accessLog", url, 2000, true),
+            None => Ok(()),
+        }
     }
 
     /// Signs the descriptor with the vendor's key, which must be the key of `did`.

@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod access;
 mod body;
 mod context;
 mod descriptor;
@@ -39,6 +40,10 @@ mod message;
 pub mod proof;
 mod verify;
 
+pub use access::{
+    verify_chain, AccessEntry, AccessLog, AccessLogQuery, AccessVia, ChainError, ChainHead,
+    MAX_ACCESS_ENTRIES,
+};
 pub use body::{
     date as validate_date, AgreementId, Category, ConsentAgreement, ConsentGrant, ConsentRevocation,
     Decision, DeletionReceipt, Feedback, FeedbackSubject, InboxQuery, Intent, IntentWithdrawal, Invalid,

@@ -13,6 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::access::{AccessLog, AccessLogQuery};
 use crate::body::*;
 use crate::context::Context;
 use crate::did::Did;
@@ -79,6 +80,8 @@ message_types! {
     OfferAcceptance(OfferAcceptance) => ToVendor,
     /// Person → vendor: I no longer want offers for this intent.
     IntentWithdrawal(IntentWithdrawal) => ToVendor,
+    /// Person → vendor: who at your side read what I sent?
+    AccessLogQuery(AccessLogQuery) => ToVendor,
     /// Vendor → person: your message is stored.
     Receipt(Receipt) => ToPerson,
     /// Vendor → person: my answer to your proffered agreement.
@@ -89,6 +92,8 @@ message_types! {
     Offer(Offer) => ToPerson,
     /// Vendor → person: an answer to your request or feedback.
     Reply(Reply) => ToPerson,
+    /// Vendor → person: the reads of your messages, in reply to an `AccessLogQuery`.
+    AccessLog(AccessLog) => ToPerson,
 }
 
 /// Which party sends a message type.
@@ -330,7 +335,9 @@ impl Message {
             Body::ConsentAgreement(b) => b.validate(),
             Body::Offer(b) => b.validate(),
             Body::Reply(b) => text("body.text", &b.text, MAX_TEXT, true),
-            Body::InboxQuery(_)
+            Body::AccessLog(b) => b.validate(),
+            Body::AccessLogQuery(_)
+            | Body::InboxQuery(_)
             | Body::OfferAcceptance(_)
             | Body::IntentWithdrawal(_)
             | Body::DeletionReceipt(_) => Ok(()),

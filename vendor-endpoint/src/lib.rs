@@ -56,6 +56,7 @@ impl Endpoint {
             endpoints: Endpoints {
                 messages: format!("{base}/parley/v1/messages"),
                 inbox: format!("{base}/parley/v1/inbox"),
+                access_log: Some(format!("{base}/parley/v1/access-log")),
             },
             accepts: MessageType::ALL
                 .iter()

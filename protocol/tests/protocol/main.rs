@@ -1,5 +1,6 @@
 //! Integration tests of `parley-protocol`, one module per area of `src`.
 
+mod access_log;
 mod data_integrity;
 mod jcs_vectors;
 mod messages;

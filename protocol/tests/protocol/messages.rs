@@ -205,6 +205,7 @@ fn descriptors_are_self_signed() {
         endpoints: Endpoints {
             messages: "http://127.0.0.1:8080/parley/v1/messages".into(),
             inbox: "http://127.0.0.1:8080/parley/v1/inbox".into(),
+            access_log: None,
         },
         accepts: vec![MessageType::ConsentGrant, MessageType::Feedback],
         agreements: vec![AgreementId::SdBase, AgreementId::SdBaseDp],
@@ -253,6 +254,7 @@ fn descriptor_proof_must_be_an_unexpired_assertion() {
         endpoints: Endpoints {
             messages: "https://acme.example/parley/v1/messages".into(),
             inbox: "https://acme.example/parley/v1/inbox".into(),
+            access_log: Some("https://acme.example/parley/v1/access-log".into()),
         },
         accepts: vec![MessageType::Feedback],
         agreements: vec![AgreementId::SdBase],
