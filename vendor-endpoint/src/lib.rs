@@ -15,6 +15,7 @@ pub mod problem;
 pub mod routes;
 pub mod server;
 pub mod store;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub fn endpoint(vendor: Vendor, store: Store, public_url: &str) -> Result<Arc<En
         request_timeout: routes::REQUEST_TIMEOUT,
         limits: Limits::default(),
         sessions: store::staff::SessionLimits::default(),
+        webhooks: webhooks::WebhookPolicy::default(),
     };
     // Signed once now, so a key that cannot sign is found at start-up.
     endpoint.sign_descriptor(&endpoint.config.agreements)?;
@@ -81,7 +83,7 @@ impl Endpoint {
 
 /// Serves the API on `listener` until `shutdown` completes (within the endpoint's
 /// [`Limits`]), deleting data past its retention period once an hour meanwhile (and
-/// then refreshing the query planner's statistics).
+/// then refreshing the query planner's statistics), and sending webhook deliveries.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     endpoint: Arc<Endpoint>,
@@ -102,7 +104,9 @@ pub async fn serve(
             }
         }
     });
+    let sender = tokio::spawn(webhooks::run(endpoint.clone()));
     let result = server::run(listener, endpoint, shutdown).await;
     sweeper.abort();
+    sender.abort();
     result
 }

@@ -43,6 +43,8 @@ pub struct Endpoint {
     pub limits: crate::server::Limits,
     /// How long console sessions live.
     pub sessions: crate::store::staff::SessionLimits,
+    /// How webhook deliveries are sent and retried.
+    pub webhooks: crate::webhooks::WebhookPolicy,
 }
 
 impl Endpoint {

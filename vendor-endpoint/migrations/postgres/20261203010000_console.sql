@@ -4,6 +4,7 @@
 CREATE TABLE staff (
     id            TEXT PRIMARY KEY,
     email         TEXT NOT NULL UNIQUE,
+    number        BIGINT NOT NULL UNIQUE,      -- "staff 3" to the people whose messages they read
     role          TEXT NOT NULL,               -- viewer, agent, admin
     password_hash TEXT NOT NULL,               -- Argon2id, PHC string
     disabled      TEXT,                        -- when it was disabled
@@ -76,7 +77,7 @@ CREATE INDEX nps_days_by_model ON nps_days (product_model, day);
 CREATE TABLE case_notes (
     id      TEXT PRIMARY KEY,
     case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-    author  TEXT REFERENCES staff (id) ON DELETE SET NULL,
+    author  TEXT,                              -- the staff member's or API token's id
     text    TEXT NOT NULL,
     created TEXT NOT NULL
 );

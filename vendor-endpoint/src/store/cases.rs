@@ -6,11 +6,13 @@
 
 use parley_protocol::{Body, Message, Timestamp, Verified};
 use serde::Serialize;
+use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::insights::{self, AlertRule, ScoreChange};
 use super::staff::uuid_v4;
+use super::webhooks::{self, Event, EventType};
 use super::Store;
 use crate::error::{Error, Result};
 
@@ -375,7 +377,7 @@ impl NewCase {
 }
 
 /// Opens the case for a stored message, raising the alerts its rules call for; in the
-/// writer's transaction.
+/// writer's transaction. Returns the `alert.raised` event, when one was.
 pub(crate) async fn open_in(
     tx: &mut Transaction<'static, Any>,
     id: &str,
@@ -384,7 +386,7 @@ pub(crate) async fn open_in(
     case: &NewCase,
     rules: &[AlertRule],
     received: &str,
-) -> Result<()> {
+) -> Result<Option<Event>> {
     let raised: Vec<&AlertRule> = rules.iter().filter(|r| r.matches(case)).collect();
     let due = raised.iter().map(|r| r.first_response_hours).min().and_then(|hours| {
         let at: Timestamp = received.parse().ok()?;
@@ -406,7 +408,7 @@ pub(crate) async fn open_in(
     .bind(&due)
     .execute(&mut **tx)
     .await?;
-    for rule in raised {
+    for rule in &raised {
         sqlx::query("INSERT INTO alerts (case_id, rule_id, raised) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(&rule.id)
@@ -414,19 +416,57 @@ pub(crate) async fn open_in(
             .execute(&mut **tx)
             .await?;
     }
-    Ok(())
+    Ok((!raised.is_empty()).then(|| Event {
+        kind: EventType::AlertRaised,
+        data: json!({
+            "caseId": id,
+            "kind": case.kind,
+            "title": case.title,
+            "score": case.score,
+            "productModel": case.product_model,
+            "rules": raised.iter().map(|r| json!({ "id": r.id, "name": r.name })).collect::<Vec<_>>(),
+            "due": due,
+        }),
+        consent_id: consent.map(str::to_owned),
+        read: Some((id.to_owned(), sender.to_owned())),
+    }))
 }
 
-/// A new message in a case's thread from the person reopens it.
-pub(crate) async fn reopen_in(tx: &mut Transaction<'static, Any>, thread: &str) -> Result<()> {
-    sqlx::query(
+/// A `case.updated` event with the case as it now stands, in the caller's transaction.
+pub(crate) async fn case_updated_in(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Event> {
+    let r = sqlx::query(
+        "SELECT cases.kind, cases.state, cases.priority, cases.consent_id, staff.email AS assignee
+         FROM cases LEFT JOIN staff ON staff.id = cases.assignee WHERE cases.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Event {
+        kind: EventType::CaseUpdated,
+        data: json!({
+            "caseId": id,
+            "kind": r.try_get::<String, _>("kind")?,
+            "state": r.try_get::<String, _>("state")?,
+            "priority": r.try_get::<String, _>("priority")?,
+            "assignee": r.try_get::<Option<String>, _>("assignee")?,
+        }),
+        consent_id: r.try_get("consent_id")?,
+        read: None,
+    })
+}
+
+/// A new message in a case's thread from the person reopens it; returns the
+/// `case.updated` event when it did.
+pub(crate) async fn reopen_in(tx: &mut Transaction<'static, Any>, thread: &str) -> Result<Option<Event>> {
+    let reopened = sqlx::query(
         "UPDATE cases SET state = 'open', updated = $1 WHERE id = $2 AND state IN ('waiting', 'resolved')",
     )
     .bind(Timestamp::now().to_string())
     .bind(thread)
     .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(if reopened == 1 { Some(case_updated_in(tx, thread).await?) } else { None })
 }
 
 /// Turns the cases under a consent into stubs: their text, product, score, notes and
@@ -678,6 +718,7 @@ impl Store {
             None => None,
         };
         let now = Timestamp::now().to_string();
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE cases SET state = COALESCE($1, state), priority = COALESCE($2, priority),
              assignee = CASE WHEN $3 = 1 THEN $4 ELSE assignee END, updated = $5 WHERE id = $6",
@@ -688,8 +729,11 @@ impl Store {
         .bind(assignee.flatten())
         .bind(&now)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        let event = case_updated_in(&mut tx, id).await?;
+        webhooks::queue_in(&mut tx, &[event]).await?;
+        tx.commit().await?;
         self.case(id).await
     }
 
@@ -726,14 +770,21 @@ impl Store {
     /// closes its alerts), and the case now waits on the person.
     pub(crate) async fn answered(&self, case_id: &str) -> Result<()> {
         let now = Timestamp::now().to_string();
-        sqlx::query(
+        let mut tx = self.pool().begin().await?;
+        let changed = sqlx::query(
             "UPDATE cases SET first_response = COALESCE(first_response, $1), due = NULL, state = 'waiting', updated = $1
              WHERE id = $2 AND state <> 'deleted'",
         )
         .bind(&now)
         .bind(case_id)
-        .execute(self.pool())
-        .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 1 {
+            let event = case_updated_in(&mut tx, case_id).await?;
+            webhooks::queue_in(&mut tx, &[event]).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -6,9 +6,12 @@
 //! that acknowledges a person's message goes through the [`writer`]'s group commit;
 //! reads and the operator's own writes (offers, replies) use the pool directly.
 
+pub mod access;
 pub mod cases;
 pub mod insights;
 pub mod staff;
+pub mod tokens;
+pub mod webhooks;
 pub mod writer;
 
 use parley_protocol::{Category, Did, MessageType, Purpose, Timestamp};
@@ -295,14 +298,36 @@ impl Store {
     /// closed once the person has the answer.
     pub(crate) async fn mark_pulled(&self, recipient: &Did, documents: &[serde_json::Value]) -> Result<()> {
         let now = Timestamp::now().to_string();
-        for id in documents.iter().filter_map(|d| d["id"].as_str()) {
-            sqlx::query("UPDATE outbox SET pulled = $1 WHERE id = $2 AND recipient = $3 AND pulled IS NULL")
-                .bind(&now)
-                .bind(id)
-                .bind(recipient.as_str())
-                .execute(&self.pool)
-                .await?;
+        let mut tx = self.pool.begin().await?;
+        let mut events = Vec::new();
+        for d in documents {
+            let Some(id) = d["id"].as_str() else { continue };
+            let first = sqlx::query(
+                "UPDATE outbox SET pulled = $1 WHERE id = $2 AND recipient = $3 AND pulled IS NULL",
+            )
+            .bind(&now)
+            .bind(id)
+            .bind(recipient.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if first == 1 {
+                events.push(webhooks::Event {
+                    kind: webhooks::EventType::ReplyPulled,
+                    data: serde_json::json!({
+                        "messageId": id,
+                        "type": d["type"],
+                        "inReplyTo": d["inReplyTo"],
+                        "person": recipient.as_str(),
+                        "pulled": now,
+                    }),
+                    consent_id: d["consent"].as_str().map(str::to_owned),
+                    read: None,
+                });
+            }
         }
+        webhooks::queue_in(&mut tx, &events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -343,6 +368,7 @@ impl Store {
             let mut tx = self.pool.begin().await?;
             deleted += writer::delete_under_consent(&mut tx, &id, Some(&cutoff)).await?;
             cases::delete_under_consent_in(&mut tx, &id, Some(&cutoff), "retention").await?;
+            webhooks::purge_in(&mut tx, &id, Some(&cutoff)).await?;
             tx.commit().await?;
         }
         let stale = Timestamp::from(now.get() - INBOX_QUERY_MEMORY).to_string();

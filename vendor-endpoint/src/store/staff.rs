@@ -65,6 +65,9 @@ pub struct StaffMember {
     pub id: String,
     /// How they sign in.
     pub email: String,
+    /// Their number: what the people whose messages they read see ("staff 3"), never
+    /// their email.
+    pub number: i64,
     /// What they may do.
     pub role: Role,
     /// When the account was disabled; disabled accounts cannot sign in.
@@ -77,6 +80,7 @@ fn staff_row(r: &AnyRow) -> Result<StaffMember> {
     Ok(StaffMember {
         id: r.try_get("id")?,
         email: r.try_get("email")?,
+        number: r.try_get("number")?,
         role: r.try_get::<String, _>("role")?.parse()?,
         disabled: r.try_get("disabled")?,
         created: r.try_get("created")?,
@@ -138,14 +142,24 @@ pub const MAX_FAILURES: i64 = 5;
 /// The window failed sign-ins are counted over, and how long the wait lasts.
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     use argon2::password_hash::rand_core::RngCore;
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+/// The next number in `table`'s `number` column: members of staff, tokens and webhook
+/// endpoints are named to people by number. Two admins adding at the same instant on
+/// two instances collide on the column's uniqueness; one is asked to try again.
+pub(crate) async fn next_number(conn: &mut sqlx::AnyConnection, table: &str) -> Result<i64> {
+    let row = sqlx::query(&format!("SELECT CAST(COALESCE(MAX(number), 0) + 1 AS BIGINT) AS n FROM {table}"))
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
     parley_protocol::digest_of(token.as_bytes())
 }
 
@@ -153,31 +167,44 @@ impl Store {
     /// Adds a member of staff. Refuses an email already used.
     pub async fn add_staff(&self, email: &str, role: Role, password: &str) -> Result<StaffMember> {
         let email = check_email(email)?;
-        let member =
-            StaffMember { id: uuid_v4(), email, role, disabled: None, created: Timestamp::now().to_string() };
         let hash = hash_password(password)?;
+        let mut tx = self.pool().begin().await?;
+        let number = next_number(&mut tx, "staff").await?;
+        let member = StaffMember {
+            id: uuid_v4(),
+            email,
+            number,
+            role,
+            disabled: None,
+            created: Timestamp::now().to_string(),
+        };
         sqlx::query(
-            "INSERT INTO staff (id, email, role, password_hash, created) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO staff (id, email, number, role, password_hash, created) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&member.id)
         .bind(&member.email)
+        .bind(number)
         .bind(role.as_str())
         .bind(&hash)
         .bind(&member.created)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() && db.message().contains("number") => {
+                Error::Invalid("another account was added at the same moment: try again".into())
+            }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Error::Invalid(format!("email: {} already has an account", member.email))
             }
             _ => e.into(),
         })?;
+        tx.commit().await?;
         Ok(member)
     }
 
     /// Every member of staff, by email.
     pub async fn staff(&self) -> Result<Vec<StaffMember>> {
-        let rows = sqlx::query("SELECT id, email, role, disabled, created FROM staff ORDER BY email")
+        let rows = sqlx::query("SELECT id, email, number, role, disabled, created FROM staff ORDER BY email")
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(staff_row).collect()
@@ -186,10 +213,11 @@ impl Store {
     /// The member of staff with this email.
     pub async fn staff_member(&self, email: &str) -> Result<StaffMember> {
         let email = email.trim().to_ascii_lowercase();
-        let row = sqlx::query("SELECT id, email, role, disabled, created FROM staff WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, number, role, disabled, created FROM staff WHERE email = $1")
+                .bind(&email)
+                .fetch_optional(self.pool())
+                .await?;
         row.as_ref().map(staff_row).transpose()?.ok_or(Error::NotFound { kind: "member of staff", id: email })
     }
 
@@ -228,7 +256,7 @@ impl Store {
     pub async fn check_password(&self, email: &str, password: &str) -> Result<Option<StaffMember>> {
         let email = email.trim().to_ascii_lowercase();
         let row = sqlx::query(
-            "SELECT id, email, role, disabled, created, password_hash FROM staff WHERE email = $1",
+            "SELECT id, email, number, role, disabled, created, password_hash FROM staff WHERE email = $1",
         )
         .bind(&email)
         .fetch_optional(self.pool())
@@ -302,7 +330,7 @@ impl Store {
     /// marks it used.
     pub async fn session(&self, token: &str, limits: SessionLimits) -> Result<Option<Session>> {
         let row = sqlx::query(
-            "SELECT staff.id, staff.email, staff.role, staff.disabled, staff.created, sessions.csrf,
+            "SELECT staff.id, staff.email, staff.number, staff.role, staff.disabled, staff.created, sessions.csrf,
                     sessions.created AS opened, sessions.seen
              FROM sessions JOIN staff ON staff.id = sessions.staff_id WHERE sessions.token_hash = $1",
         )

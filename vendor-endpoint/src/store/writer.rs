@@ -10,11 +10,13 @@
 use std::sync::Arc;
 
 use parley_protocol::{Category, MessageId, Purpose, Timestamp};
+use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::cases::{self, NewCase};
 use super::insights::{self, enabled_rules_in, AlertRule, ScoreChange};
+use super::webhooks::{self, Event, EventType};
 use super::{consent_row, Backend, Store};
 use crate::consent::{consent_refusal, ConsentNeed, ConsentRefusal};
 use crate::error::{Error, Result};
@@ -320,25 +322,38 @@ async fn accept_run(
 }
 
 /// Opens the cases stored messages start, or reopens the ones their threads belong to,
-/// and counts their feedback scores towards NPS.
+/// counts their feedback scores towards NPS, and queues their webhook events.
 async fn file_in_cases(
     tx: &mut Transaction<'static, Any>,
     messages: &[&NewMessage],
     rules: &[AlertRule],
     received: &str,
 ) -> Result<()> {
-    let mut scores = Vec::new();
+    let (mut scores, mut events) = (Vec::new(), Vec::new());
     for m in messages {
-        if let Some(case) = &m.case {
-            cases::open_in(tx, &m.id, &m.sender, m.consent_id.as_deref(), case, rules, received).await?;
-            if let Some(score) = case.score {
-                scores.push(ScoreChange::entering(received, case.product_model.as_deref(), score));
+        let case = match &m.case {
+            Some(case) => {
+                events.extend(
+                    cases::open_in(tx, &m.id, &m.sender, m.consent_id.as_deref(), case, rules, received)
+                        .await?,
+                );
+                if let Some(score) = case.score {
+                    scores.push(ScoreChange::entering(received, case.product_model.as_deref(), score));
+                }
+                Some(m.id.as_str())
             }
-        } else if let Some(thread) = &m.thread_id {
-            cases::reopen_in(tx, thread).await?;
-        }
+            None => match &m.thread_id {
+                Some(thread) => {
+                    events.extend(cases::reopen_in(tx, thread).await?);
+                    Some(thread.as_str())
+                }
+                None => None,
+            },
+        };
+        events.push(Event::message_received(&m.document, &m.id, &m.sender, m.consent_id.as_deref(), case));
     }
-    insights::count_scores_in(tx, scores).await
+    insights::count_scores_in(tx, scores).await?;
+    webhooks::queue_in(tx, &events).await
 }
 
 async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
@@ -394,6 +409,22 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
             .execute(&mut **tx)
             .await?;
             insert_message(tx, message, response).await?;
+            if consent.state == "agreed" {
+                let event = Event {
+                    kind: EventType::ConsentAgreed,
+                    data: json!({
+                        "consentId": message.id,
+                        "person": message.sender,
+                        "agreement": consent.agreement,
+                        "purpose": consent.purpose.as_str(),
+                        "categories": consent.categories,
+                        "retentionDays": consent.retention_days,
+                    }),
+                    consent_id: Some(message.id.clone()),
+                    read: None,
+                };
+                webhooks::queue_in(tx, &[event]).await?;
+            }
             Ok(Outcome::Stored(response.clone()))
         }
         Job::Revoke { message, .. } => revoke(tx, backend, message).await,
@@ -434,6 +465,19 @@ async fn revoke(
         }
         delete_under_consent(tx, &consent_id, None).await?;
         cases::delete_under_consent_in(tx, &consent_id, None, &message.id).await?;
+        webhooks::purge_in(tx, &consent_id, None).await?;
+        let event = Event {
+            kind: EventType::ConsentRevoked,
+            data: json!({
+                "consentId": consent_id,
+                "revocationId": message.id,
+                "person": message.sender,
+                "deleted": deleted.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            }),
+            consent_id: Some(consent_id.clone()),
+            read: None,
+        };
+        webhooks::queue_in(tx, &[event]).await?;
         sqlx::query("UPDATE consents SET state = 'revoked', revoked = $1 WHERE id = $2")
             .bind(Timestamp::now().to_string())
             .bind(&consent_id)
