@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use parley_protocol::{
-    verify, Body, ConsentAgreement, DeletionReceipt, Did, Message, MessageId, MessageType, Receipt,
-    ReceiptStatus, SecretKey, Timestamp, Verified, VerifyPolicy,
+    verify, AccessLog, Body, ConsentAgreement, DeletionReceipt, Did, Message, MessageId, MessageType,
+    Receipt, ReceiptStatus, SecretKey, Timestamp, Verified, VerifyPolicy,
 };
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
@@ -84,6 +84,12 @@ impl Endpoint {
         let job = match &m.body {
             Body::InboxQuery(_) => {
                 return Err(Problem::new(ProblemKind::UnknownType, "send InboxQuery to /parley/v1/inbox"));
+            }
+            Body::AccessLogQuery(_) => {
+                return Err(Problem::new(
+                    ProblemKind::UnknownType,
+                    "send AccessLogQuery to /parley/v1/access-log",
+                ));
             }
             Body::ConsentGrant(grant) => {
                 let (decision, agreement) = decide(&self.agreements().await?, grant.agreement, grant.purpose);
@@ -179,6 +185,35 @@ impl Endpoint {
         let messages = self.store.inbox(&m.from, query.since).await?;
         self.store.mark_pulled(&m.from, &messages).await?;
         Ok(json!({ "messages": messages }))
+    }
+
+    /// Answers a signed `AccessLogQuery` with a signed `AccessLog`: the reads of its
+    /// sender's messages after the entry it names, and the head of their chain. Fresh
+    /// and answered once, like an inbox query; no consent needed (it is about the
+    /// sender's own messages, and outlives their consents).
+    pub async fn access_log(&self, raw: &[u8]) -> Result<String, Problem> {
+        let now = OffsetDateTime::now_utc();
+        let m = verify(raw, &VerifyPolicy::for_vendor(self.did().clone(), now))?;
+        let Body::AccessLogQuery(query) = &m.body else {
+            return Err(Problem::new(ProblemKind::UnknownType, "only AccessLogQuery is answered here"));
+        };
+        if (now - m.created.get()).abs() > INBOX_FRESHNESS {
+            return Err(Problem::new(
+                ProblemKind::NotYetValid,
+                "an access-log query must be created within 5 minutes of now (it is answered to whoever sends it)",
+            ));
+        }
+        if !self.store.first_inbox_query(&m.id.to_string(), &m.from, m.created).await? {
+            return Err(Problem::new(
+                ProblemKind::ReplayedId,
+                format!("access-log query {} was already answered; sign a new one", m.id),
+            ));
+        }
+        let (entries, head) = self.store.access_log(m.from.as_str(), query.after).await?;
+        let mut answer =
+            Message::new(self.did().clone(), m.from.clone(), Body::AccessLog(AccessLog { entries, head }));
+        answer.in_reply_to = Some(m.id);
+        Ok(self.sign(answer)?.canonical().to_owned())
     }
 }
 

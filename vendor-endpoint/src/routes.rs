@@ -34,6 +34,7 @@ pub fn router(endpoint: Shared) -> Router {
         .route("/.well-known/myterms.json", get(myterms))
         .route("/parley/v1/messages", post(messages))
         .route("/parley/v1/inbox", post(inbox))
+        .route("/parley/v1/access-log", post(access_log))
         .route("/parley/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .merge(crate::console::router())
@@ -155,6 +156,23 @@ async fn inbox(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Json<V
     Ok(Json(e.inbox(&body).await?))
 }
 
+#[utoipa::path(post, path = "/parley/v1/access-log", tag = "messages",
+    request_body(content = Object, content_type = "application/json", description = "A signed AccessLogQuery {after?}, created within 5 minutes"),
+    responses(
+        (status = 200, description = "A signed AccessLog to the query's sender, in reply to it: {entries: the reads of their messages after `after` (at most 500), head: {seq, hash} of their chain}", body = Object),
+        (status = 400, description = "malformed-json, unknown-type, expired, not-yet-valid (not created within 5 minutes of now)", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "bad-proof", body = Object, content_type = "application/problem+json"),
+        (status = 409, description = "replayed-id: this query was answered already", body = Object, content_type = "application/problem+json"),
+        (status = 413, description = "too-large", body = Object, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Object, content_type = "application/problem+json"),
+        (status = 421, description = "wrong-recipient", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-message", body = Object, content_type = "application/problem+json"),
+        (status = 503, description = "unavailable", body = Object, content_type = "application/problem+json"),
+    ))]
+async fn access_log(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Response, Problem> {
+    Ok(json_text(StatusCode::OK, e.access_log(&body).await?))
+}
+
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Up, and the store answers", body = Object),
               (status = 503, description = "The store does not answer", body = Object, content_type = "application/problem+json")))]
@@ -171,7 +189,7 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
         description = "Receives signed, consented messages from people's Parley agents (protocol v1), and serves the vendor's staff their console (HTML pages under /console/, the same as JSON under /console/api/). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>."
     ),
     paths(
-        descriptor, myterms, messages, inbox, healthz, openapi,
+        descriptor, myterms, messages, inbox, access_log, healthz, openapi,
         console::auth::sign_in, console::auth::sign_out,
         console::api::me, console::api::cases, console::api::case, console::api::update_case,
         console::api::reply, console::api::offer, console::api::add_note, console::api::alerts,
@@ -196,6 +214,17 @@ impl utoipa::Modify for ConsoleSecurity {
                 console::auth::COOKIE,
                 "Set by POST /console/login; idle and absolute expiry",
             ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (pvt_…) from `parley-vendor token add`: its role, no CSRF token",
+                    ))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "csrf",

@@ -1,6 +1,6 @@
 //! The console's JSON API under `/console/api/`: everything the pages do, for scripts,
-//! tests and the integrations that come next. Signed-in sessions send the CSRF token
-//! (`X-CSRF-Token`) on every write; refusals are RFC 9457 problem documents like the
+//! tests and integrations. Signed-in sessions send the CSRF token (`X-CSRF-Token`) on
+//! every write; programs send an API token (`Authorization: Bearer`) instead; refusals are RFC 9457 problem documents like the
 //! endpoint's own — 401 when not signed in, 403 for a role that may not, 422 for a
 //! value that breaks a rule.
 
@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{AsAdmin, AsAgent, AsViewer, Staff};
+use super::auth::{AsAdmin, AsAgent, AsViewer, Caller, Who};
 use super::pages::{CaseQuery, NpsQuery};
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
@@ -45,14 +45,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 /// `GET /console/api/me`: who is signed in, and the token writes must carry.
 #[utoipa::path(get, path = "/console/api/me", tag = "console",
     description = "Role: viewer or above.",
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{email, role, csrfToken}: who is signed in, and the token every write carries", body = Object),
         (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
         (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
     ))]
-pub async fn me(staff: Staff<AsViewer>) -> Json<Value> {
-    Json(json!({ "email": staff.member.email, "role": staff.member.role, "csrfToken": staff.csrf }))
+pub async fn me(caller: Caller<AsViewer>) -> Json<Value> {
+    Json(match &caller.who {
+        Who::Member(m) => json!({ "email": m.email, "role": m.role, "csrfToken": caller.csrf }),
+        Who::Token(t) => json!({ "token": t.name, "role": t.role, "csrfToken": null }),
+    })
 }
 
 /// `GET /console/api/cases`: `{cases, next}`, `next` being the `after` of the next page.
@@ -69,7 +72,7 @@ pub async fn me(staff: Staff<AsViewer>) -> Json<Value> {
         ("limit" = Option<u32>, Query, description = "page size, 50 by default, 200 at most"),
         ("after" = Option<String>, Query, description = "the `next` of the previous page"),
     ),
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{cases: [case…] newest first, next: the `after` of the next page, or null}", body = Object),
         (status = 422, description = "invalid-request: a filter value that is not one of its choices, or an unknown `after`", body = Object, content_type = "application/problem+json"),
@@ -78,7 +81,7 @@ pub async fn me(staff: Staff<AsViewer>) -> Json<Value> {
     ))]
 pub async fn cases(
     State(e): State<Shared>,
-    _staff: Staff<AsViewer>,
+    _staff: Caller<AsViewer>,
     Query(q): Query<CaseQuery>,
 ) -> ApiResult<Value> {
     let filter = q.filter()?;
@@ -92,7 +95,7 @@ pub async fn cases(
 #[utoipa::path(get, path = "/console/api/cases/{id}", tag = "console",
     description = "Role: viewer or above.",
     params(("id" = String, Path, description = "the case: the id of the message that opened it")),
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The case with its thread (the person's signed messages, the answers and when each was pulled), notes, the consent it rests on in plain words, and the product details shared", body = Object),
         (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
@@ -101,10 +104,13 @@ pub async fn cases(
     ))]
 pub async fn case(
     State(e): State<Shared>,
-    _staff: Staff<AsViewer>,
+    caller: Caller<AsViewer>,
     Path(id): Path<String>,
 ) -> ApiResult<CaseDetail> {
-    Ok(Json(e.store.case_detail(&id).await?))
+    let detail = e.store.case_detail(&id).await?;
+    // Logged before it is shown: a read the log cannot record is not served.
+    e.store.log_reads(&caller.who.reader(), &detail.person_reads()).await?;
+    Ok(Json(detail))
 }
 
 /// `PATCH /console/api/cases/{id}`: `{state?, priority?, assignee?}` (`assignee` an
@@ -130,7 +136,7 @@ mod double_option {
     description = "Role: agent or above.",
     params(("id" = String, Path, description = "the case: the id of the message that opened it")),
     request_body(content = Object, content_type = "application/json", description = "{state?: new|open|waiting|resolved, priority?: low|normal|high|urgent, assignee?: an email, or null for nobody}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The case as changed", body = Object),
         (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
@@ -140,7 +146,7 @@ mod double_option {
     ))]
 pub async fn update_case(
     State(e): State<Shared>,
-    _staff: Staff<AsAgent>,
+    _staff: Caller<AsAgent>,
     Path(id): Path<String>,
     Body(patch): Body<CasePatch>,
 ) -> ApiResult<Value> {
@@ -164,7 +170,7 @@ pub struct Text {
     description = "Role: agent or above.",
     params(("id" = String, Path, description = "the case: the id of the message that opened it")),
     request_body(content = Object, content_type = "application/json", description = "{text}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{message}: the signed Reply, queued for the person's next inbox query", body = Object),
         (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
@@ -174,11 +180,11 @@ pub struct Text {
     ))]
 pub async fn reply(
     State(e): State<Shared>,
-    staff: Staff<AsAgent>,
+    staff: Caller<AsAgent>,
     Path(id): Path<String>,
     Body(body): Body<Text>,
 ) -> ApiResult<Value> {
-    let message = super::answer::reply_as(&e.store, &e.key, &id, &body.text, Some(&staff.member.id)).await?;
+    let message = super::answer::reply_as(&e.store, &e.key, &id, &body.text, Some(staff.who.id())).await?;
     Ok(Json(json!({ "message": message })))
 }
 
@@ -197,7 +203,7 @@ pub struct OfferBody {
     description = "Role: agent or above.",
     params(("id" = String, Path, description = "the case: the id of the message that opened it")),
     request_body(content = Object, content_type = "application/json", description = "{price: decimal string, currency: ISO 4217, text, validUntil?: RFC 3339}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{message}: the signed Offer, queued for the person's next inbox query", body = Object),
         (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
@@ -207,13 +213,13 @@ pub struct OfferBody {
     ))]
 pub async fn offer(
     State(e): State<Shared>,
-    staff: Staff<AsAgent>,
+    staff: Caller<AsAgent>,
     Path(id): Path<String>,
     Body(b): Body<OfferBody>,
 ) -> ApiResult<Value> {
     let price = Money { amount: b.price, currency: b.currency.to_ascii_uppercase() };
     let message =
-        super::answer::offer_as(&e.store, &e.key, &id, price, &b.text, b.valid_until, Some(&staff.member.id))
+        super::answer::offer_as(&e.store, &e.key, &id, price, &b.text, b.valid_until, Some(staff.who.id()))
             .await?;
     Ok(Json(json!({ "message": message })))
 }
@@ -223,7 +229,7 @@ pub async fn offer(
     description = "Role: agent or above.",
     params(("id" = String, Path, description = "the case: the id of the message that opened it")),
     request_body(content = Object, content_type = "application/json", description = "{text}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The note: internal, never sent to the person", body = Object),
         (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
@@ -233,23 +239,23 @@ pub async fn offer(
     ))]
 pub async fn add_note(
     State(e): State<Shared>,
-    staff: Staff<AsAgent>,
+    staff: Caller<AsAgent>,
     Path(id): Path<String>,
     Body(body): Body<Text>,
 ) -> ApiResult<Value> {
-    Ok(Json(json!(e.store.add_note(&id, &staff.member.id, &body.text).await?)))
+    Ok(Json(json!(e.store.add_note(&id, staff.who.id(), &body.text).await?)))
 }
 
 /// `GET /console/api/alerts`: the dashboard's figures, open alerts first.
 #[utoipa::path(get, path = "/console/api/alerts", tag = "console",
     description = "Role: viewer or above.",
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{openAlerts, overdue, openCases, medianFirstResponseMinutes, loopsClosed7Days, loopsClosed30Days}", body = Object),
         (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
         (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
     ))]
-pub async fn alerts(State(e): State<Shared>, _staff: Staff<AsViewer>) -> ApiResult<Dashboard> {
+pub async fn alerts(State(e): State<Shared>, _staff: Caller<AsViewer>) -> ApiResult<Dashboard> {
     Ok(Json(e.store.dashboard().await?))
 }
 
@@ -262,7 +268,7 @@ pub async fn alerts(State(e): State<Shared>, _staff: Staff<AsViewer>) -> ApiResu
         ("from" = Option<String>, Query, description = "first day, YYYY-MM-DD"),
         ("to" = Option<String>, Query, description = "last day, YYYY-MM-DD"),
     ),
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{period, points: [{start, promoters, passives, detractors, count, score}] oldest first}", body = Object),
         (status = 422, description = "invalid-request: a period other than week or month, or a date that is not YYYY-MM-DD", body = Object, content_type = "application/problem+json"),
@@ -271,7 +277,7 @@ pub async fn alerts(State(e): State<Shared>, _staff: Staff<AsViewer>) -> ApiResu
     ))]
 pub async fn nps(
     State(e): State<Shared>,
-    _staff: Staff<AsViewer>,
+    _staff: Caller<AsViewer>,
     Query(q): Query<NpsQuery>,
 ) -> ApiResult<Value> {
     Ok(Json(json!({ "period": q.period()?, "points": q.series(&e).await? })))
@@ -280,13 +286,13 @@ pub async fn nps(
 /// `GET /console/api/staff`.
 #[utoipa::path(get, path = "/console/api/staff", tag = "console",
     description = "Role: admin or above.",
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "[{email, role, disabled, created}]", body = Object),
         (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
         (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
     ))]
-pub async fn staff(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult<Vec<StaffMember>> {
+pub async fn staff(State(e): State<Shared>, _staff: Caller<AsAdmin>) -> ApiResult<Vec<StaffMember>> {
     Ok(Json(e.store.staff().await?))
 }
 
@@ -303,7 +309,7 @@ pub struct NewStaff {
 #[utoipa::path(post, path = "/console/api/staff", tag = "console",
     description = "Role: admin or above.",
     request_body(content = Object, content_type = "application/json", description = "{email, role: admin|agent|viewer, password (12 characters or more)}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The new member of staff", body = Object),
         (status = 422, description = "invalid-request: a bad email or role, a short password, an email already taken", body = Object, content_type = "application/problem+json"),
@@ -312,7 +318,7 @@ pub struct NewStaff {
     ))]
 pub async fn add_staff(
     State(e): State<Shared>,
-    _staff: Staff<AsAdmin>,
+    _staff: Caller<AsAdmin>,
     Body(b): Body<NewStaff>,
 ) -> ApiResult<StaffMember> {
     Ok(Json(e.store.add_staff(&b.email, b.role.parse()?, &b.password).await?))
@@ -329,7 +335,7 @@ pub struct Email {
 #[utoipa::path(post, path = "/console/api/staff/disable", tag = "console",
     description = "Role: admin or above.",
     request_body(content = Object, content_type = "application/json", description = "{email}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The member, disabled; their sessions end", body = Object),
         (status = 404, description = "not-found", body = Object, content_type = "application/problem+json"),
@@ -338,7 +344,7 @@ pub struct Email {
     ))]
 pub async fn disable_staff(
     State(e): State<Shared>,
-    _staff: Staff<AsAdmin>,
+    _staff: Caller<AsAdmin>,
     Body(b): Body<Email>,
 ) -> ApiResult<StaffMember> {
     Ok(Json(e.store.disable_staff(&b.email).await?))
@@ -347,13 +353,13 @@ pub async fn disable_staff(
 /// `GET /console/api/rules`.
 #[utoipa::path(get, path = "/console/api/rules", tag = "console",
     description = "Role: admin or above.",
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "[alert rule]", body = Object),
         (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
         (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
     ))]
-pub async fn rules(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult<Vec<AlertRule>> {
+pub async fn rules(State(e): State<Shared>, _staff: Caller<AsAdmin>) -> ApiResult<Vec<AlertRule>> {
     Ok(Json(e.store.alert_rules().await?))
 }
 
@@ -361,7 +367,7 @@ pub async fn rules(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult
 #[utoipa::path(put, path = "/console/api/rules", tag = "console",
     description = "Role: admin or above.",
     request_body(content = Object, content_type = "application/json", description = "{id? (to replace that rule), name, kind?: a message type, scoreMin?, scoreMax?, keyword?, firstResponseHours, enabled}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The rule as saved", body = Object),
         (status = 422, description = "invalid-request", body = Object, content_type = "application/problem+json"),
@@ -370,7 +376,7 @@ pub async fn rules(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult
     ))]
 pub async fn save_rule(
     State(e): State<Shared>,
-    _staff: Staff<AsAdmin>,
+    _staff: Caller<AsAdmin>,
     Body(rule): Body<AlertRule>,
 ) -> ApiResult<AlertRule> {
     Ok(Json(e.store.save_alert_rule(&rule).await?))
@@ -386,13 +392,13 @@ pub struct Agreements {
 /// `GET /console/api/agreements`.
 #[utoipa::path(get, path = "/console/api/agreements", tag = "console",
     description = "Role: admin or above.",
-    security(("session" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{agreements: [MyTerms agreement id]} in order of preference", body = Object),
         (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
         (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
     ))]
-pub async fn agreements(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiResult<Value> {
+pub async fn agreements(State(e): State<Shared>, _staff: Caller<AsAdmin>) -> ApiResult<Value> {
     Ok(Json(json!({ "agreements": e.agreements().await? })))
 }
 
@@ -400,7 +406,7 @@ pub async fn agreements(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiR
 #[utoipa::path(put, path = "/console/api/agreements", tag = "console",
     description = "Role: admin or above.",
     request_body(content = Object, content_type = "application/json", description = "{agreements: [SD-BASE, …]}"),
-    security(("session" = [], "csrf" = [])),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "{agreements}: as accepted from now on, by every instance", body = Object),
         (status = 422, description = "invalid-request: an unknown agreement id, or none", body = Object, content_type = "application/problem+json"),
@@ -409,7 +415,7 @@ pub async fn agreements(State(e): State<Shared>, _staff: Staff<AsAdmin>) -> ApiR
     ))]
 pub async fn set_agreements(
     State(e): State<Shared>,
-    _staff: Staff<AsAdmin>,
+    _staff: Caller<AsAdmin>,
     Body(b): Body<Agreements>,
 ) -> ApiResult<Value> {
     e.store.set_accepted_agreements(&b.agreements).await?;

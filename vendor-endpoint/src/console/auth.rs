@@ -8,6 +8,9 @@
 //! Refusals are problem documents on `/console/api/`, and a page (or the sign-in page)
 //! elsewhere.
 //!
+//! The JSON API's handlers name a [`Caller`] instead, which also takes an API token
+//! (`Authorization: Bearer`), with the token's role and no CSRF check.
+//!
 //! Sessions are random tokens in an `HttpOnly`, `SameSite=Strict` cookie scoped to
 //! `/console` (`Secure` when the public URL is https), kept in the store by their hash,
 //! ended after 30 idle minutes or 12 hours. Sign-in is throttled per account and per
@@ -26,7 +29,9 @@ use serde::Deserialize;
 
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
+use crate::store::access::Reader;
 use crate::store::staff::{Role, Session, StaffMember, MAX_FAILURES};
+use crate::store::tokens::ApiToken;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "parley_session";
@@ -143,6 +148,112 @@ impl<R: Need> FromRequestParts<Arc<Endpoint>> for Staff<R> {
             }
         }
         Ok(Self { member: session.staff, csrf: session.csrf, _role: PhantomData })
+    }
+}
+
+/// Who calls the JSON API: a signed-in member of staff (their session cookie, and the
+/// CSRF token on writes), or a program with an API token (`Authorization: Bearer`, no
+/// CSRF: no browser sends it by itself). Either way with a role at least `R`'s.
+pub struct Caller<R: Need> {
+    /// Who.
+    pub who: Who,
+    /// The session's CSRF token; `None` for a token.
+    pub csrf: Option<String>,
+    _role: PhantomData<R>,
+}
+
+/// A member of staff or an API token.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// Signed in.
+    Member(StaffMember),
+    /// A program.
+    Token(ApiToken),
+}
+
+impl Who {
+    /// The id stored as the author of what they send or write.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Member(m) => &m.id,
+            Self::Token(t) => &t.id,
+        }
+    }
+
+    /// Their role.
+    pub fn role(&self) -> Role {
+        match self {
+            Self::Member(m) => m.role,
+            Self::Token(t) => t.role,
+        }
+    }
+
+    /// How the person whose messages they read sees them.
+    pub fn reader(&self) -> Reader {
+        match self {
+            Self::Member(m) => Reader::staff(m),
+            Self::Token(t) => Reader::token(t),
+        }
+    }
+
+    /// How staff see them: an email, or the token's name.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Member(m) => m.email.clone(),
+            Self::Token(t) => format!("token {}", t.name),
+        }
+    }
+}
+
+impl<R: Need> FromRequestParts<Arc<Endpoint>> for Caller<R> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, endpoint: &Arc<Endpoint>) -> Result<Self, Refusal> {
+        let bearer = match parts.headers.get(header::AUTHORIZATION) {
+            None => None,
+            Some(value) => {
+                let value = value.to_str().unwrap_or("");
+                match value.split_once(' ') {
+                    Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                        Some(token.trim().to_owned())
+                    }
+                    _ => {
+                        return Err(Refusal {
+                            problem: Problem::new(
+                                ProblemKind::SignInRequired,
+                                "Authorization takes a bearer token: Authorization: Bearer pvt_…",
+                            ),
+                            page: false,
+                        })
+                    }
+                }
+            }
+        };
+        let Some(secret) = bearer else {
+            let staff = Staff::<R>::from_request_parts(parts, endpoint).await?;
+            return Ok(Self { who: Who::Member(staff.member), csrf: Some(staff.csrf), _role: PhantomData });
+        };
+        let refuse = |kind, detail: String| Refusal { problem: Problem::new(kind, detail), page: false };
+        let token = endpoint
+            .store
+            .token_by_secret(&secret)
+            .await
+            .map_err(|e| Refusal { problem: e.into(), page: false })?
+            .ok_or_else(|| {
+                refuse(ProblemKind::SignInRequired, "the API token is unknown or was revoked".into())
+            })?;
+        if token.role < R::ROLE {
+            return Err(refuse(
+                ProblemKind::Forbidden,
+                format!(
+                    "this takes the role {} (or more); the token {:?} is {}",
+                    R::ROLE,
+                    token.name,
+                    token.role
+                ),
+            ));
+        }
+        Ok(Self { who: Who::Token(token), csrf: None, _role: PhantomData })
     }
 }
 

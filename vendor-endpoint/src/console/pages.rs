@@ -17,6 +17,7 @@ use super::auth::{AsAdmin, AsAgent, AsViewer, Need, Staff};
 use super::chart::nps_svg;
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
+use crate::store::access::Reader;
 use crate::store::cases::{Case, CaseChanges, CaseConsent, CaseDetail, CaseFilter};
 use crate::store::insights::{AlertRule, Dashboard, NpsPoint, Period};
 use crate::store::staff::{Role, StaffMember};
@@ -309,6 +310,8 @@ fn consent_words(c: &CaseConsent) -> String {
 /// `GET /console/cases/{id}`: the whole thread, the consent, the product, notes.
 pub async fn case(State(e): State<Shared>, staff: Staff<AsViewer>, Path(id): Path<String>) -> PageResult {
     let detail = e.store.case_detail(&id).await?;
+    // Logged before it is shown: a read the log cannot record is not served.
+    e.store.log_reads(&Reader::staff(&staff.member), &detail.person_reads()).await?;
     let receipt = match detail.case.deleted_by.as_deref() {
         Some(revocation) if revocation != "retention" => e.store.deletion_receipt_of(revocation).await?,
         _ => None,

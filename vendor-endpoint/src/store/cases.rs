@@ -256,6 +256,18 @@ pub struct CaseDetail {
     pub alerts: Vec<String>,
 }
 
+impl CaseDetail {
+    /// The person's messages it shows, with their sender: what the access log records
+    /// when someone opens it.
+    pub fn person_reads(&self) -> Vec<(String, String)> {
+        self.thread
+            .iter()
+            .filter(|t| t.from == "person")
+            .map(|t| (t.id.clone(), self.case.sender.clone()))
+            .collect()
+    }
+}
+
 /// One message in a case's thread.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -270,7 +282,7 @@ pub struct ThreadEntry {
     pub at: String,
     /// The signed document.
     pub document: serde_json::Value,
-    /// Who at the vendor sent it (email).
+    /// Who at the vendor sent it (an email, or `token NAME`).
     pub author: Option<String>,
     /// When the person pulled it (vendor messages).
     pub pulled: Option<String>,
@@ -617,8 +629,10 @@ impl Store {
         }
         if !ids.is_empty() {
             let sql = format!(
-                "SELECT outbox.id, outbox.kind, outbox.created, outbox.document, outbox.pulled, staff.email AS author
-                 FROM outbox LEFT JOIN staff ON staff.id = outbox.author WHERE outbox.in_reply_to IN ({}) ORDER BY outbox.seq",
+                "SELECT outbox.id, outbox.kind, outbox.created, outbox.document, outbox.pulled,
+                        COALESCE(staff.email, 'token ' || api_tokens.name) AS author
+                 FROM outbox LEFT JOIN staff ON staff.id = outbox.author LEFT JOIN api_tokens ON api_tokens.id = outbox.author
+                 WHERE outbox.in_reply_to IN ({}) ORDER BY outbox.seq",
                 (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
             );
             let mut query = sqlx::query(&sql);
@@ -662,8 +676,11 @@ impl Store {
             .transpose()?,
         };
         let notes = sqlx::query(
-            "SELECT case_notes.id, staff.email AS author, case_notes.text, case_notes.created FROM case_notes
-             LEFT JOIN staff ON staff.id = case_notes.author WHERE case_notes.case_id = $1 ORDER BY case_notes.created",
+            "SELECT case_notes.id, COALESCE(staff.email, 'token ' || api_tokens.name) AS author, case_notes.text,
+                    case_notes.created
+             FROM case_notes LEFT JOIN staff ON staff.id = case_notes.author
+             LEFT JOIN api_tokens ON api_tokens.id = case_notes.author
+             WHERE case_notes.case_id = $1 ORDER BY case_notes.created",
         )
         .bind(id)
         .fetch_all(self.pool())

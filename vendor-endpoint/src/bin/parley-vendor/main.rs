@@ -1,6 +1,7 @@
 //! `parley-vendor`: what a vendor runs. A thin shell over the `parley-vendor` library:
-//! `init` a data folder, `serve` the endpoint, and work from a terminal (`messages`,
-//! `reply`, `offer`, `nps`). Errors: one line on stderr, exit 1 refused, 2 usage.
+//! `init` a data folder, `serve` the endpoint, work from a terminal (`messages`,
+//! `reply`, `offer`, `nps`), and manage staff, tokens and webhooks ([`admin`]).
+//! Errors: one line on stderr, exit 1 refused, 2 usage.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use parley_protocol::{AgreementId, MessageType, Money};
+use parley_vendor::store::access::Reader;
 use parley_vendor::{config::BASELINE_AGREEMENTS, console, Store, Vendor};
+
+mod admin;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -92,51 +96,16 @@ enum Command {
     },
     /// The console's staff accounts.
     #[command(subcommand)]
-    Staff(StaffCommand),
+    Staff(admin::StaffCommand),
+    /// API tokens, for programs using the console's JSON API.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Webhook endpoints: events signed and delivered to the tools the team runs.
+    #[command(subcommand)]
+    Webhook(admin::WebhookCommand),
 }
 
-#[derive(Subcommand)]
-enum StaffCommand {
-    /// Add a member of staff (password from PARLEY_STAFF_PASSWORD, else asked twice).
-    Add {
-        /// Their email, which they sign in with.
-        email: String,
-        /// admin (also staff, rules, agreements), agent (answers and works cases) or viewer (reads).
-        #[arg(long)]
-        role: String,
-    },
-    /// List staff.
-    List {
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Disable an account (its sessions end; it can no longer sign in).
-    Disable {
-        /// The account's email.
-        email: String,
-    },
-    /// Set a new password (PARLEY_STAFF_PASSWORD, else asked twice); sessions end.
-    Passwd {
-        /// The account's email.
-        email: String,
-    },
-}
-
-/// A new password: `PARLEY_STAFF_PASSWORD` when set (scripts, tests), else typed twice
-/// without echo.
-fn new_password() -> Result<zeroize::Zeroizing<String>, Failure> {
-    if let Ok(p) = std::env::var("PARLEY_STAFF_PASSWORD") {
-        return Ok(zeroize::Zeroizing::new(p));
-    }
-    let first = zeroize::Zeroizing::new(rpassword::prompt_password("New password: ")?);
-    let again = zeroize::Zeroizing::new(rpassword::prompt_password("Again: ")?);
-    if *first != *again {
-        return Err(Failure(1, "the two passwords differ: nothing was changed".into()));
-    }
-    Ok(first)
-}
-
+/// Why a command failed: its exit code and one line for stderr.
 struct Failure(u8, String);
 
 impl<E: std::fmt::Display> From<E> for Failure {
@@ -174,7 +143,7 @@ async fn store(cli: &Cli, vendor: &Vendor) -> Result<Store, Failure> {
     Ok(Store::connect(&url).await?)
 }
 
-fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
+pub(crate) fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -220,6 +189,10 @@ async fn run_with_store(command: Command, vendor: Vendor, store: &Store) -> Resu
         Command::Messages { kind, limit, json } => {
             let kind = kind.map(|k| k.parse::<MessageType>()).transpose()?;
             let messages = store.messages(kind, limit).await?;
+            // The operator reads what this prints: each person sees it in their access log.
+            let reads: Vec<(String, String)> =
+                messages.iter().map(|m| (m.id.clone(), m.sender.clone())).collect();
+            store.log_reads(&Reader::operator(), &reads).await?;
             if json {
                 return print_json(&messages);
             }
@@ -244,33 +217,9 @@ async fn run_with_store(command: Command, vendor: Vendor, store: &Store) -> Resu
             println!("{}", doc["id"].as_str().unwrap_or(""));
             Ok(())
         }
-        Command::Staff(StaffCommand::Add { email, role }) => {
-            let member = store.add_staff(&email, role.parse()?, &new_password()?).await?;
-            println!("{}", member.id);
-            eprintln!("Added {} ({}): they sign in at /console/", member.email, member.role);
-            Ok(())
-        }
-        Command::Staff(StaffCommand::List { json }) => {
-            let staff = store.staff().await?;
-            if json {
-                return print_json(&staff);
-            }
-            for m in staff {
-                let state = m.disabled.map(|d| format!("disabled {d}")).unwrap_or_else(|| "active".into());
-                println!("{:<32}  {:<6}  {state}", m.email, m.role);
-            }
-            Ok(())
-        }
-        Command::Staff(StaffCommand::Disable { email }) => {
-            let member = store.disable_staff(&email).await?;
-            eprintln!("Disabled {}; their sessions ended", member.email);
-            Ok(())
-        }
-        Command::Staff(StaffCommand::Passwd { email }) => {
-            store.set_staff_password(&email, &new_password()?).await?;
-            eprintln!("Password changed; the account's sessions ended");
-            Ok(())
-        }
+        Command::Staff(command) => admin::staff(command, store).await,
+        Command::Token(command) => admin::token(command, store).await,
+        Command::Webhook(command) => admin::webhook(command, store).await,
         Command::Nps { json } => {
             let nps = store.nps().await?;
             if json {
