@@ -195,6 +195,10 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
         console::api::reply, console::api::offer, console::api::add_note, console::api::alerts,
         console::api::nps, console::api::staff, console::api::add_staff, console::api::disable_staff,
         console::api::rules, console::api::save_rule, console::api::agreements, console::api::set_agreements,
+        console::integrations::list_webhooks, console::integrations::add_webhook,
+        console::integrations::remove_webhook, console::integrations::enable_webhook,
+        console::integrations::deliveries, console::integrations::replay,
+        console::integrations::list_tokens, console::integrations::add_token, console::integrations::revoke_token,
     ),
     modifiers(&ConsoleSecurity)
 )]

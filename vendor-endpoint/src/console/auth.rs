@@ -83,7 +83,7 @@ impl IntoResponse for Refusal {
         }
         match self.problem.kind {
             ProblemKind::SignInRequired => Redirect::to("/console/login").into_response(),
-            _ => super::pages::refusal_page(&self.problem).into_response(),
+            _ => super::frame::refusal_page(&self.problem).into_response(),
         }
     }
 }

@@ -13,6 +13,8 @@ pub mod answer;
 pub mod api;
 pub mod auth;
 pub mod chart;
+pub mod frame;
+pub mod integrations;
 pub mod pages;
 
 pub use answer::{offer, offer_as, reply, reply_as};
@@ -21,7 +23,7 @@ use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::pipeline::Endpoint;
@@ -66,6 +68,13 @@ pub fn router() -> Router<Arc<Endpoint>> {
         .route("/console/admin/staff/disable", post(pages::disable_staff))
         .route("/console/admin/rules", post(pages::save_rule))
         .route("/console/admin/agreements", post(pages::set_agreements))
+        .route("/console/admin/integrations", get(integrations::page))
+        .route("/console/admin/webhooks", post(integrations::add_webhook_form))
+        .route("/console/admin/webhooks/{id}", get(integrations::webhook))
+        .route("/console/admin/webhooks/{id}/deliveries/{delivery}/replay", post(integrations::replay_form))
+        .route("/console/admin/webhooks/{id}/{action}", post(integrations::webhook_action))
+        .route("/console/admin/tokens", post(integrations::add_token_form))
+        .route("/console/admin/tokens/revoke", post(integrations::revoke_token_form))
         .route("/console/api/me", get(api::me))
         .route("/console/api/cases", get(api::cases))
         .route("/console/api/cases/{id}", get(api::case).patch(api::update_case))
@@ -78,5 +87,12 @@ pub fn router() -> Router<Arc<Endpoint>> {
         .route("/console/api/staff/disable", post(api::disable_staff))
         .route("/console/api/rules", get(api::rules).put(api::save_rule))
         .route("/console/api/agreements", get(api::agreements).put(api::set_agreements))
+        .route("/console/api/webhooks", get(integrations::list_webhooks).post(integrations::add_webhook))
+        .route("/console/api/webhooks/{id}", delete(integrations::remove_webhook))
+        .route("/console/api/webhooks/{id}/enable", post(integrations::enable_webhook))
+        .route("/console/api/webhooks/{id}/deliveries", get(integrations::deliveries))
+        .route("/console/api/webhooks/{id}/deliveries/{delivery}/replay", post(integrations::replay))
+        .route("/console/api/tokens", get(integrations::list_tokens).post(integrations::add_token))
+        .route("/console/api/tokens/{name}", delete(integrations::revoke_token))
         .layer(axum::middleware::map_response(security_headers))
 }

@@ -13,8 +13,9 @@ use parley_protocol::{AgreementId, Money};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::auth::{AsAdmin, AsAgent, AsViewer, Need, Staff};
+use super::auth::{AsAdmin, AsAgent, AsViewer, Staff};
 use super::chart::nps_svg;
+use super::frame::{framed, html, when, Frame, PageError, PageResult};
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
 use crate::store::access::Reader;
@@ -23,42 +24,6 @@ use crate::store::insights::{AlertRule, Dashboard, NpsPoint, Period};
 use crate::store::staff::{Role, StaffMember};
 
 type Shared = Arc<Endpoint>;
-
-/// A page, or a refusal shown as one.
-pub struct PageError(Problem);
-
-impl<E: Into<Problem>> From<E> for PageError {
-    fn from(e: E) -> Self {
-        Self(e.into())
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        refusal_page(&self.0)
-    }
-}
-
-type PageResult = Result<Response, PageError>;
-
-fn html(page: impl Template) -> PageResult {
-    let body =
-        page.render().map_err(|e| Problem::new(ProblemKind::Unavailable, format!("cannot render: {e}")))?;
-    Ok(Html(body).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "refusal.html")]
-struct RefusalPage<'a> {
-    title: &'a str,
-    detail: &'a str,
-}
-
-/// A refusal, as a page with its status.
-pub fn refusal_page(problem: &Problem) -> Response {
-    let page = RefusalPage { title: problem.kind.title(), detail: &problem.detail };
-    (problem.kind.status(), Html(page.render().unwrap_or_default())).into_response()
-}
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -76,69 +41,10 @@ pub async fn sign_in() -> Response {
     sign_in_page(None, StatusCode::OK)
 }
 
-/// What every page's frame shows.
-struct Frame {
-    vendor: String,
-    email: String,
-    role: Role,
-    csrf: String,
-    is_admin: bool,
-    section: &'static str,
-}
-
-impl Frame {
-    fn new<R: Need>(endpoint: &Endpoint, staff: &Staff<R>, section: &'static str) -> Self {
-        Self {
-            vendor: endpoint.config.name.clone(),
-            email: staff.member.email.clone(),
-            role: staff.member.role,
-            csrf: staff.csrf.clone(),
-            is_admin: staff.member.role >= Role::Admin,
-            section,
-        }
-    }
-}
-
-macro_rules! framed {
-    ($(#[$attr:meta])* struct $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
-        $(#[$attr])*
-        struct $name {
-            vendor: String,
-            email: String,
-            role: Role,
-            csrf: String,
-            is_admin: bool,
-            section: &'static str,
-            $($field: $ty,)*
-        }
-        impl $name {
-            fn framed(frame: Frame, $($field: $ty),*) -> Self {
-                Self {
-                    vendor: frame.vendor,
-                    email: frame.email,
-                    role: frame.role,
-                    csrf: frame.csrf,
-                    is_admin: frame.is_admin,
-                    section: frame.section,
-                    $($field,)*
-                }
-            }
-        }
-    };
-}
-
 framed! {
     #[derive(Template)]
     #[template(path = "dashboard.html")]
     struct DashboardPage { dashboard: Dashboard, median: String, loops_7: String, loops_30: String, chart: String }
-}
-
-/// A stored time as people read it: `2026-12-03 08:39 UTC`.
-fn when(at: &str) -> String {
-    match (at.get(..10), at.get(11..16)) {
-        (Some(day), Some(time)) => format!("{day} {time} UTC"),
-        _ => at.to_owned(),
-    }
 }
 
 fn share(v: Option<f64>) -> String {

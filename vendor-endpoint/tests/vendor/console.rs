@@ -21,17 +21,17 @@ crate::on_both_stores!(
     bad_requests_say_what_was_wrong
 );
 
-const PASSWORD: &str = "a long staff password";
+pub(crate) const PASSWORD: &str = "a long staff password";
 
 /// A member of staff signed in to one vendor's console.
-struct Console {
+pub(crate) struct Console {
     base: String,
     http: reqwest::Client,
     cookie: String,
     csrf: String,
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
@@ -54,7 +54,7 @@ async fn sign_in_form(v: &TestVendor, email: &str, password: &str) -> (u16, Opti
 }
 
 impl Console {
-    async fn sign_in(v: &TestVendor, email: &str) -> Self {
+    pub(crate) async fn sign_in(v: &TestVendor, email: &str) -> Self {
         let (status, cookie, _) = sign_in_form(v, email, PASSWORD).await;
         assert_eq!(status, 303, "signed in and sent to the dashboard");
         let mut c = Self {
@@ -69,7 +69,7 @@ impl Console {
         c
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -81,7 +81,7 @@ impl Console {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn page(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn page(&self, path: &str) -> (u16, String) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -93,7 +93,13 @@ impl Console {
     }
 
     /// A JSON write, with the CSRF token when `csrf`.
-    async fn send(&self, method: reqwest::Method, path: &str, body: Value, csrf: bool) -> (u16, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+        csrf: bool,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -108,7 +114,7 @@ impl Console {
     }
 
     /// A page's form post, the CSRF token in the query as the console's forms carry it.
-    async fn form(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> u16 {
+    pub(crate) async fn form(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> u16 {
         let url = if csrf {
             format!("{}{path}?csrf={}", self.base, self.csrf)
         } else {
@@ -126,12 +132,14 @@ impl Console {
     }
 }
 
-async fn staff(v: &TestVendor, email: &str, role: Role) {
+pub(crate) async fn staff(v: &TestVendor, email: &str, role: Role) {
     v.store().add_staff(email, role, PASSWORD).await.unwrap();
 }
 
 /// A person with a consent for support, feedback and intents, and their messages.
-async fn person(v: &TestVendor) -> (Person, parley_protocol::ConsentId, parley_protocol::ConsentId) {
+pub(crate) async fn person(
+    v: &TestVendor,
+) -> (Person, parley_protocol::ConsentId, parley_protocol::ConsentId) {
     let p = Person::new(v);
     let service =
         p.agreed(v, AgreementId::SdBase, Purpose::Service, &[Category::Support, Category::Feedback]).await;
@@ -167,7 +175,36 @@ async fn each_write_route_takes_its_role_and_the_csrf_token(db: Db) {
         // JSON routes: (method, path, body, the least role that may).
         let new_staff = fresh();
         staff(&v, &format!("x-{new_staff}"), Role::Viewer).await;
+        // Integrations to change, made afresh for each role.
+        let (token, _) = v.store().add_token(&format!("t-{new_staff}"), Role::Viewer).await.unwrap();
+        let events = [parley_vendor::store::webhooks::EventType::ConsentAgreed];
+        let (hook, _) = v.store().add_webhook("receiver", "http://127.0.0.1:9/hook", &events).await.unwrap();
+        let (gone, _) = v.store().add_webhook("gone", "http://127.0.0.1:9/gone", &events).await.unwrap();
+        let grant = Person::new(&v);
+        grant.agreed(&v, AgreementId::SdBase, Purpose::Service, &[Category::Support]).await;
+        let delivery = v.store().deliveries(&hook.id, 1).await.unwrap().remove(0).id;
         let api: Vec<(Method, String, Value, Role)> = vec![
+            (
+                Method::POST,
+                "/console/api/tokens".into(),
+                json!({"name": format!("api-{new_staff}"), "role": "viewer"}),
+                Role::Admin,
+            ),
+            (Method::DELETE, format!("/console/api/tokens/{}", token.name), Value::Null, Role::Admin),
+            (
+                Method::POST,
+                "/console/api/webhooks".into(),
+                json!({"url": "https://helpdesk.example/hook", "events": ["message.received"]}),
+                Role::Admin,
+            ),
+            (Method::POST, format!("/console/api/webhooks/{}/enable", hook.id), Value::Null, Role::Admin),
+            (
+                Method::POST,
+                format!("/console/api/webhooks/{}/deliveries/{delivery}/replay", hook.id),
+                Value::Null,
+                Role::Admin,
+            ),
+            (Method::DELETE, format!("/console/api/webhooks/{}", gone.id), Value::Null, Role::Admin),
             (Method::PATCH, format!("/console/api/cases/{case}"), json!({"priority": "high"}), Role::Agent),
             (
                 Method::POST,
@@ -236,7 +273,7 @@ async fn each_write_route_takes_its_role_and_the_csrf_token(db: Db) {
         // The pages' form posts: the same roles, the same CSRF rule.
         let page_staff = fresh();
         staff(&v, &format!("y-{page_staff}"), Role::Viewer).await;
-        let forms: Vec<(String, Vec<(&str, String)>, Role)> = vec![
+        let forms: Vec<RouteForm> = vec![
             (
                 format!("/console/cases/{case}"),
                 vec![("state", "open".into()), ("priority", "normal".into()), ("assignee", "".into())],
@@ -270,6 +307,27 @@ async fn each_write_route_takes_its_role_and_the_csrf_token(db: Db) {
                 vec![("agreements", "SD-BASE, SD-BASE-DP, PDC-INTENT".into())],
                 Role::Admin,
             ),
+            (
+                "/console/admin/tokens".into(),
+                vec![("name", format!("page-{page_staff}")), ("role", "agent".into())],
+                Role::Admin,
+            ),
+            (
+                "/console/admin/webhooks".into(),
+                vec![
+                    ("name", "Chat".into()),
+                    ("url", "https://chat.example/hook".into()),
+                    ("events", "alert.raised".into()),
+                ],
+                Role::Admin,
+            ),
+            (format!("/console/admin/webhooks/{}/disable", hook.id), vec![], Role::Admin),
+            (format!("/console/admin/webhooks/{}/enable", hook.id), vec![], Role::Admin),
+            (
+                format!("/console/admin/webhooks/{}/deliveries/{delivery}/replay", hook.id),
+                vec![],
+                Role::Admin,
+            ),
         ];
         for (path, fields, least) in forms {
             let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -298,15 +356,16 @@ async fn sessions_end_when_idle_signed_out_or_disabled(db: Db) {
     let v = TestVendor::start(db).await;
     staff(&v, "ana@acme.example", Role::Agent).await;
     // A session idle longer than its limit ends (the endpoint's limit is 30 minutes;
-    // the store's check is given one second here).
+    // the store's check is given two seconds here: times are stored to the second, so
+    // a fresh session may already look up to a second old).
     let limits = parley_vendor::store::staff::SessionLimits {
-        idle: time::Duration::seconds(1),
+        idle: time::Duration::seconds(2),
         absolute: time::Duration::hours(1),
     };
     let member = v.store().staff_member("ana@acme.example").await.unwrap();
     let (token, _) = v.store().open_session(&member).await.unwrap();
     assert!(v.store().session(&token, limits).await.unwrap().is_some());
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     assert!(v.store().session(&token, limits).await.unwrap().is_none(), "idle too long: ended");
     assert!(
         v.store().session(&token, Default::default()).await.unwrap().is_none(),
@@ -548,6 +607,9 @@ async fn cases_filter_and_page_by_keyset(db: Db) {
     assert!(third["next"].is_null(), "and no fourth");
 }
 
+/// A write route, its form fields and the least role it takes.
+type RouteForm<'a> = (String, Vec<(&'a str, String)>, Role);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgresql_share_sessions_and_cases() {
     let one = TestVendor::start(Db::Postgres).await;
@@ -677,6 +739,15 @@ async fn the_api_is_in_the_openapi_document() {
         ("put", "/console/api/rules"),
         ("get", "/console/api/agreements"),
         ("put", "/console/api/agreements"),
+        ("get", "/console/api/webhooks"),
+        ("post", "/console/api/webhooks"),
+        ("delete", "/console/api/webhooks/{id}"),
+        ("post", "/console/api/webhooks/{id}/enable"),
+        ("get", "/console/api/webhooks/{id}/deliveries"),
+        ("post", "/console/api/webhooks/{id}/deliveries/{delivery}/replay"),
+        ("get", "/console/api/tokens"),
+        ("post", "/console/api/tokens"),
+        ("delete", "/console/api/tokens/{name}"),
     ];
     for (method, path) in routes {
         let op = &doc["paths"][path][method];
@@ -693,4 +764,6 @@ async fn the_api_is_in_the_openapi_document() {
     let listed: std::collections::BTreeSet<_> = routes.iter().map(|(_, p)| *p).collect();
     assert_eq!(documented, listed.len(), "no console path documented that this list lacks");
     assert_eq!(doc["components"]["securitySchemes"]["session"]["name"], "parley_session");
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(doc["paths"]["/parley/v1/access-log"]["post"].is_object());
 }

@@ -9,6 +9,7 @@ mod consent;
 mod console;
 mod erasure;
 mod inbox;
+mod integrations;
 mod postgres_tls;
 mod refusals;
 mod store;
