@@ -17,6 +17,7 @@
 //! say what happened, and each front end adds what to do next.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod audit;
 pub mod backup;
 pub mod clock;

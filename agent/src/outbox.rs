@@ -290,6 +290,21 @@ pub(crate) async fn intent_sent_to_in(
     Ok(found.is_some())
 }
 
+/// Whether the message left (or waits to leave) for the vendor: only those can be in its
+/// staff-access log.
+pub(crate) async fn was_sent_to(
+    conn: &mut SqliteConnection,
+    id: &MessageUuid,
+    vendor: &VendorId,
+) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE id = ? AND vendor_id = ?")
+        .bind(id)
+        .bind(vendor)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Re-addresses the vendor's queued messages to its new DID and signs them again with
 /// `key` (same ids, so a message the vendor already holds is never duplicated). Returns
 /// how many.

@@ -242,3 +242,37 @@ pub(crate) async fn shared(vault: &Vault, vendor: Option<String>, json: bool) ->
     }
     Ok(())
 }
+
+pub(crate) async fn access(vault: &Vault, vendor: Option<String>, json: bool) -> Result<(), Failure> {
+    let logs = vault.access_log(vendor.as_deref()).await?;
+    if json {
+        output::json(&logs)?;
+    } else {
+        if logs.is_empty() {
+            say!("No vendor keeps a staff-access log of your messages yet.");
+        }
+        for log in &logs {
+            let state = match (&log.checked, &log.problem) {
+                (None, _) => "not fetched yet: run `parley sync`".to_owned(),
+                (Some(at), None) => format!("checked {at}, the chain holds"),
+                (Some(at), Some(problem)) => format!("checked {at}, DOES NOT HOLD: {problem}"),
+            };
+            say!(
+                "{}: {} read{}, {state}",
+                log.vendor,
+                log.reads.len(),
+                if log.reads.len() == 1 { "" } else { "s" }
+            );
+            for r in &log.reads {
+                say!("  {:>4}  {}  {}  (message {})", r.seq, r.at, r.summary, r.message.short());
+            }
+        }
+    }
+    let broken: Vec<String> =
+        logs.iter().filter_map(|l| l.problem.as_ref().map(|p| format!("{}: {p}", l.vendor))).collect();
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::refused(format!("a staff-access log does not hold — {}", broken.join("; "))))
+    }
+}

@@ -19,6 +19,16 @@ pub(crate) enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Who at each vendor read your messages, from the staff-access logs vendors keep
+    /// (fetched and checked at every sync): exit 1 when a vendor's log did not hold.
+    Access {
+        /// Only this vendor (id, prefix or name).
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the hash chain: exit 0 when intact, 1 when any entry was edited, removed or reordered.
     Verify {
         /// Print the report as JSON.
@@ -80,6 +90,7 @@ pub(crate) async fn audit(
             }
         }
         Some(AuditCommand::Shared { vendor, json }) => super::delivery::shared(&vault, vendor, json).await,
+        Some(AuditCommand::Access { vendor, json }) => super::delivery::access(&vault, vendor, json).await,
         None => {
             let entries = vault.audit_log(vendor.as_deref()).await?;
             if json {

@@ -242,6 +242,10 @@ pub fn verify_chain(
             return Err(ChainError::Head { seq: head.seq });
         }
     }
+    // A chain that is now empty, though the asker holds entries of it, was cut too.
+    if let (None, None, Some((seq, _))) = (head, entries.last(), after) {
+        return Err(ChainError::Shortened { held: seq, head: 0 });
+    }
     if let (Some(head), None, Some((seq, hash))) = (head, entries.last(), after) {
         if head.seq == seq && head.hash != hash {
             return Err(ChainError::Head { seq });

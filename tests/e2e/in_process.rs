@@ -17,6 +17,7 @@ use parley_protocol::{AgreementId, Body, Category, MessageType, Purpose};
 /// A vendor served in-process; dropped, it stops.
 struct Endpoint {
     url: String,
+    database_url: String,
     endpoint: Arc<parley_vendor::Endpoint>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -26,7 +27,8 @@ impl Endpoint {
     async fn start(name: &str, agreements: Vec<AgreementId>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let vendor = parley_vendor::Vendor::init(dir.path(), name, agreements).unwrap();
-        let store = parley_vendor::Store::connect(&vendor.default_database_url()).await.unwrap();
+        let database_url = vendor.default_database_url();
+        let store = parley_vendor::Store::connect(&database_url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let endpoint = parley_vendor::endpoint(vendor, store, &url).unwrap();
@@ -34,7 +36,7 @@ impl Endpoint {
         tokio::spawn(parley_vendor::serve(listener, endpoint.clone(), async {
             let _ = stopped.await;
         }));
-        Self { url, endpoint, stop: Some(stop), _dir: dir }
+        Self { url, database_url, endpoint, stop: Some(stop), _dir: dir }
     }
 }
 
@@ -159,4 +161,89 @@ async fn revoking_through_the_agent_keeps_the_vendors_deletion_receipt() {
     );
     let shared = agent.vault().outbox_for(RecordKind::Consent, &(&consent.id).into()).await.unwrap();
     assert!(shared.iter().all(|m| m.state == OutboxState::Delivered), "grant and revocation both delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_person_sees_who_read_their_request_and_catches_a_rewritten_log() {
+    let acme = Endpoint::start("Acme", vec![AgreementId::SdBase]).await;
+    let (_dir, agent) = person().await;
+    let vendor = agent.discover_vendor(&acme.url, None).await.unwrap();
+    assert!(vendor.access_log_url.as_deref().is_some_and(|u| u.starts_with(&acme.url)));
+    agreed(&agent, "Acme", Purpose::Service, vec![Category::Support]).await;
+    let product = agent
+        .vault()
+        .products()
+        .add(ProductFields { name: Some("Kettle".into()), vendor: Some("Acme".into()), ..Default::default() })
+        .await
+        .unwrap();
+    let request = agent
+        .vault()
+        .support()
+        .add(SupportFields {
+            product: Some(product.id.to_string()),
+            subject: Some("Leak".into()),
+            text: Some("It leaks".into()),
+            state: None,
+        })
+        .await
+        .unwrap();
+    let sent = agent.send_support(&request.id, None).await.unwrap();
+    let message = sent.messages[0].id.to_message_id().to_string();
+
+    let report = agent.sync(&SyncOptions::default()).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.reads, 0, "nobody read it yet");
+    let logs = agent.vault().access_log(None).await.unwrap();
+    assert_eq!(logs.len(), 1);
+    assert!(logs[0].checked.is_some() && logs[0].problem.is_none() && logs[0].reads.is_empty());
+
+    // A token reads the case through the console's API: a read the person is told of.
+    let store = &acme.endpoint.store;
+    let (_, token) = store.add_token("Zammad", parley_vendor::store::staff::Role::Agent).await.unwrap();
+    let read = reqwest::Client::new()
+        .get(format!("{}/console/api/cases/{message}", acme.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let report = agent.sync(&SyncOptions::default()).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.reads, 1);
+    let reads = &agent.vault().access_log(Some("Acme")).await.unwrap()[0].reads;
+    assert_eq!(reads.len(), 1);
+    let r = &reads[0];
+    assert_eq!((r.seq, r.reader.as_str(), r.role.as_str()), (1, "token 1", "agent"));
+    assert_eq!((r.via, r.channel.as_deref()), (parley_protocol::AccessVia::Api, Some("Zammad")));
+    assert_eq!(r.message_type, Some(MessageType::SupportRequest));
+    assert_eq!(r.summary, "Your support request was read by token 1 (agent) through the API “Zammad”");
+    let again = agent.sync(&SyncOptions::default()).await.unwrap();
+    assert_eq!(again.reads, 0, "a read is kept once");
+
+    // The vendor rewrites the entry the person holds: the agent says so and keeps its copy.
+    let vendor_db = sqlx::SqlitePool::connect(&acme.database_url).await.unwrap();
+    let changed = sqlx::query("UPDATE access_log SET reader = 'staff 9' WHERE seq = 1")
+        .execute(&vendor_db)
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+    let report = agent.sync(&SyncOptions::default()).await.unwrap();
+    let problem = report.problems.iter().find(|p| p.error.contains("staff-access log")).expect("reported");
+    assert_eq!(problem.code, parley_agent::ErrorCode::BadAnswer);
+    assert!(problem.error.contains("entry 1"), "{}", problem.error);
+    let logs = agent.vault().access_log(None).await.unwrap();
+    assert!(logs[0].problem.as_deref().is_some_and(|p| p.contains("entry 1")), "{:?}", logs[0].problem);
+    assert_eq!(logs[0].reads[0].reader, "token 1", "the copy first received is kept");
+    let audit = agent.vault().audit_log(Some("Acme")).await.unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == "access.broken").count(), 1);
+    agent.sync(&SyncOptions::default()).await.unwrap();
+    let audit = agent.vault().audit_log(Some("Acme")).await.unwrap();
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "access.broken").count(),
+        1,
+        "recorded once, not per sync"
+    );
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "access.received" && e.detail["accessLog"]["proof"].is_object()));
 }

@@ -50,6 +50,8 @@ pub struct SyncReport {
     pub queued: usize,
     /// New offers and replies stored.
     pub received: usize,
+    /// New reads of the person's messages reported by vendors' staff-access logs.
+    pub reads: usize,
     /// What went wrong, per vendor.
     pub problems: Vec<SyncProblem>,
 }
@@ -107,6 +109,11 @@ impl Agent {
         self.post_due(&contact, &contact.vendor, options.now, report).await?;
         if !options.skip_inbox {
             report.received += self.pull(&contact, report).await?;
+            // Reads at the vendor are news, not a failure of this sync's deliveries.
+            match self.pull_access_log(&contact).await {
+                Ok(reads) => report.reads += reads,
+                Err(e) => report.problems.push(SyncProblem::new(&contact.vendor.name, &e)),
+            }
         }
         Ok(())
     }

@@ -31,12 +31,15 @@ pub(crate) async fn fetch(transport: &Transport, url: &str) -> Result<Verified<V
     let descriptor = verify_descriptor(&raw, parley_protocol::time::OffsetDateTime::now_utc())
         .map_err(|e| bad(format!("descriptor: {e}")))?;
     // The endpoints stay on the origin the person chose: a descriptor must not send
-    // their messages, or their inbox queries, to some other host.
+    // their messages, or their inbox and access-log queries, to some other host.
     let origin = check_endpoint("url", url)?.origin();
+    let endpoints = &descriptor.endpoints;
     for (field, endpoint) in [
-        ("endpoints.messages", &descriptor.endpoints.messages),
-        ("endpoints.inbox", &descriptor.endpoints.inbox),
+        ("endpoints.messages", Some(&endpoints.messages)),
+        ("endpoints.inbox", Some(&endpoints.inbox)),
+        ("endpoints.accessLog", endpoints.access_log.as_ref()),
     ] {
+        let Some(endpoint) = endpoint else { continue };
         let at = check_endpoint(field, endpoint).map_err(|e| bad(e.to_string()))?;
         if at.origin() != origin {
             return Err(bad(format!(
@@ -64,6 +67,9 @@ impl Agent {
             presented_fingerprint: None,
             messages_url: Some(d.endpoints.messages.clone()),
             inbox_url: Some(d.endpoints.inbox.clone()),
+            access_log_url: d.endpoints.access_log.clone(),
+            access_checked: None,
+            access_problem: None,
             agreements: d.agreements.clone(),
             created: stamp.clone(),
             updated: stamp,

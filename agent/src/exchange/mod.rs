@@ -12,10 +12,12 @@
 //!    receipt verified, and the vendor's answer applied only if [`answers`] finds it
 //!    fits the question.
 //!
-//! [`pull`] brings offers and replies back (`InboxQuery`); [`discovery`] finds vendors
+//! [`pull`] brings offers and replies back (`InboxQuery`); [`access`] fetches and checks
+//! the vendor's staff-access log (`AccessLogQuery`); [`discovery`] finds vendors
 //! and decides about their keys. Storage stays with the vault: every SQL statement is in
 //! the module of its table.
 
+pub mod access;
 pub mod answers;
 pub mod compose;
 pub mod contact;

@@ -40,6 +40,14 @@ pub struct Vendor {
     pub messages_url: Option<String>,
     /// Where inbox queries are posted (from the descriptor).
     pub inbox_url: Option<String>,
+    /// Where access-log queries are posted, when the vendor keeps a staff-access log
+    /// (from the descriptor).
+    pub access_log_url: Option<String>,
+    /// When the vendor's staff-access log was last fetched and checked.
+    pub access_checked: Option<String>,
+    /// What was wrong with that log at the last check (an edited, cut or rewritten
+    /// chain); `None` when it held.
+    pub access_problem: Option<String>,
     /// The standard agreements the vendor accepts (from the descriptor).
     pub agreements: Vec<AgreementId>,
     /// When it was added.
@@ -105,6 +113,9 @@ pub(crate) fn from_row(r: &SqliteRow) -> Result<Vendor> {
         presented_did,
         messages_url: r.get("messages_url"),
         inbox_url: r.get("inbox_url"),
+        access_log_url: r.get("access_log_url"),
+        access_checked: r.get("access_checked"),
+        access_problem: r.get("access_problem"),
         agreements,
         created: r.get("created"),
         updated: r.get("updated"),
@@ -166,6 +177,9 @@ impl Vendors<'_> {
             presented_fingerprint: None,
             messages_url: None,
             inbox_url: None,
+            access_log_url: None,
+            access_checked: None,
+            access_problem: None,
             agreements: Vec::new(),
             created: stamp.clone(),
             updated: stamp,
@@ -178,8 +192,8 @@ impl Vendors<'_> {
         validate(vendor)?;
         let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
-            "INSERT INTO vendors (id, name, url, did, pairwise_salt, messages_url, inbox_url, agreements,
-             descriptor, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO vendors (id, name, url, did, pairwise_salt, messages_url, inbox_url, access_log_url,
+             agreements, descriptor, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&vendor.id)
         .bind(&vendor.name)
@@ -188,6 +202,7 @@ impl Vendors<'_> {
         .bind(vendor.did.as_ref().map(Did::as_str))
         .bind(&vendor.messages_url)
         .bind(&vendor.inbox_url)
+        .bind(&vendor.access_log_url)
         .bind(serde_json::to_string(&vendor.agreements).unwrap_or_else(|_| "[]".into()))
         .bind(descriptor)
         .bind(&vendor.created)
@@ -289,6 +304,7 @@ pub(crate) struct DescriptorFacts {
     pub did: Did,
     pub messages_url: String,
     pub inbox_url: String,
+    pub access_log_url: Option<String>,
     pub agreements: Vec<AgreementId>,
     /// The signed descriptor, canonical.
     pub canonical: String,
@@ -300,6 +316,7 @@ impl From<&parley_protocol::Verified<parley_protocol::VendorDescriptor>> for Des
             did: d.did.clone(),
             messages_url: d.endpoints.messages.clone(),
             inbox_url: d.endpoints.inbox.clone(),
+            access_log_url: d.endpoints.access_log.clone(),
             agreements: d.agreements.clone(),
             canonical: d.canonical().to_owned(),
         }
@@ -322,7 +339,8 @@ pub(crate) async fn confirm_descriptor_in(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE vendors SET did = ?1, pairwise_salt = coalesce(pairwise_salt, ?1), presented_did = NULL,
-         messages_url = ?2, inbox_url = ?3, agreements = ?4, descriptor = ?5 WHERE id = ?6",
+         messages_url = ?2, inbox_url = ?3, agreements = ?4, descriptor = ?5, access_log_url = ?7
+         WHERE id = ?6",
     )
     .bind(facts.did.as_str())
     .bind(&facts.messages_url)
@@ -330,6 +348,7 @@ pub(crate) async fn confirm_descriptor_in(
     .bind(facts.agreements_json())
     .bind(&facts.canonical)
     .bind(vendor_id)
+    .bind(&facts.access_log_url)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -359,17 +378,35 @@ pub(crate) async fn accept_key_in(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE vendors SET did = ?, presented_did = NULL, pairwise_salt = coalesce(pairwise_salt, did),
-         messages_url = ?, inbox_url = ?, agreements = ?, descriptor = ?, updated = ? WHERE id = ?",
+         messages_url = ?, inbox_url = ?, access_log_url = ?, agreements = ?, descriptor = ?, updated = ?
+         WHERE id = ?",
     )
     .bind(facts.did.as_str())
     .bind(&facts.messages_url)
     .bind(&facts.inbox_url)
+    .bind(&facts.access_log_url)
     .bind(facts.agreements_json())
     .bind(&facts.canonical)
     .bind(now())
     .bind(vendor_id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Records a check of the vendor's staff-access log: when, and what was wrong (`None`
+/// when the chain held).
+pub(crate) async fn access_checked_in(
+    conn: &mut SqliteConnection,
+    vendor_id: &VendorId,
+    problem: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE vendors SET access_checked = ?, access_problem = ? WHERE id = ?")
+        .bind(now())
+        .bind(problem)
+        .bind(vendor_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

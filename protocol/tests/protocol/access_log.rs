@@ -239,6 +239,11 @@ fn a_continuation_must_follow_what_is_held() {
         verify_chain(&[], Some(held), Some(&shorter)),
         Err(ChainError::Shortened { held: 2, head: 1 })
     );
+    assert_eq!(
+        verify_chain(&[], Some(held), None),
+        Err(ChainError::Shortened { held: 2, head: 0 }),
+        "a chain emptied under the asker was cut"
+    );
     let forged = ChainHead { seq: 2, hash: chain[0].hash.clone() };
     assert_eq!(verify_chain(&[], Some(held), Some(&forged)), Err(ChainError::Head { seq: 2 }));
 }

@@ -4,6 +4,7 @@
 pub mod args;
 
 use base64::Engine as _;
+use parley_agent::access::VendorReads;
 use parley_agent::audit::{AuditEntry, AuditReport};
 use parley_agent::exchange::{Preview, Sent, SyncReport};
 use parley_agent::inbox::InboxMessage;
@@ -329,6 +330,9 @@ commands! {
 
     /// Per vendor and consent, what left.
     shared(s, vendor: Option<String>) -> Vec<SharedWithVendor> { s.agent()?.vault().shared(vendor.as_deref()).await? }
+
+    /// Per vendor, who there read the person's messages, and whether its log held.
+    access_log(s, vendor: Option<String>) -> Vec<VendorReads> { s.agent()?.vault().access_log(vendor.as_deref()).await? }
 
     /// Full-text search across products, intents, feedback and support requests.
     search(s, text: String) -> Vec<SearchHit> { s.agent()?.vault().search(&text, 50).await? }

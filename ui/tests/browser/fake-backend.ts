@@ -141,6 +141,12 @@ export function installFakeBackend(): void {
     outbox: () => db.outbox,
     inbox: () => db.offers,
     audit_log: () => db.audit,
+    // Acme's staff-access log: a read of each delivered message, once it left.
+    access_log: () => db.vendors.filter((v) => v.id === "v1").map((v) => ({ vendorId: v.id, vendor: v.name, checked: now(),
+      problem: null, reads: db.outbox.filter((m) => m.vendorId === v.id && m.state === "delivered").map((m, i) => ({
+        vendorId: v.id, vendor: v.name, seq: i + 1, at: now(), message: m.id, messageType: m.type, reader: "staff 3",
+        role: "agent", via: "console", channel: null, hash: "sha256:" + "0".repeat(64), received: now(),
+        summary: "Your feedback was read by staff 3 (agent) in the console" })) })),
     audit_verify: () => ({ entries: db.audit.length, problems: [] }),
     settings_get: () => ({ autoLockMinutes: 10, syncMinutes: 5 }),
     // The system file dialog: a chosen file when saving, a cancelled dialog when opening.

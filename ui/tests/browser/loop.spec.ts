@@ -56,6 +56,7 @@ test("create a vault, add a product, send feedback, see it in the activity", asy
   // The activity timeline shows what left, and the log verifies.
   await page.getByTestId("nav-activity").click();
   await expect(page.getByTestId("timeline")).toContainText("Feedback delivered to Acme Kettles");
+  await expect(page.getByTestId("reads")).toContainText("Your feedback was read by staff 3 (agent) in the console");
   await page.getByTestId("verify-log").click();
   await expect(page.getByTestId("log-intact")).toBeVisible();
   await shot(page, "activity");

@@ -1,6 +1,6 @@
 // Generated from src-tauri's command list: do not edit. Regenerate with
 // `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-desktop --lib bindings`.
-import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, BackupPick, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, TrustKey, VaultStatus, Vendor } from "./index";
+import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, BackupPick, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, TrustKey, VaultStatus, Vendor, VendorReads } from "./index";
 import { call } from "../ipc";
 
 /**
@@ -388,6 +388,13 @@ export function auditVerify(): Promise<AuditReport> {
  */
 export function shared(vendor: string | null): Promise<Array<SharedWithVendor>> {
   return call("shared", { vendor });
+}
+
+/**
+ * Per vendor, who there read the person's messages, and whether its log held.
+ */
+export function accessLog(vendor: string | null): Promise<Array<VendorReads>> {
+  return call("access_log", { vendor });
 }
 
 /**

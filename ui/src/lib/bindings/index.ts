@@ -1,4 +1,6 @@
 // Generated from the Rust types by ts-rs: do not edit.
+export type { AccessRead } from "./types/AccessRead";
+export type { AccessVia } from "./types/AccessVia";
 export type { AgreementId } from "./types/AgreementId";
 export type { AppCode } from "./types/AppCode";
 export type { Attachment } from "./types/Attachment";
@@ -69,5 +71,6 @@ export type { TrustKey } from "./types/TrustKey";
 export type { VaultStatus } from "./types/VaultStatus";
 export type { Vendor } from "./types/Vendor";
 export type { VendorId } from "./types/VendorId";
+export type { VendorReads } from "./types/VendorReads";
 export type { Warranty } from "./types/Warranty";
 export type { WarrantyStatus } from "./types/WarrantyStatus";

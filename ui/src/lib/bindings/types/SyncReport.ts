@@ -23,6 +23,10 @@ queued: number,
  */
 received: number, 
 /**
+ * New reads of the person's messages reported by vendors' staff-access logs.
+ */
+reads: number, 
+/**
  * What went wrong, per vendor.
  */
 problems: Array<SyncProblem>, };

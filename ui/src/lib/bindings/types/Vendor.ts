@@ -45,6 +45,20 @@ messagesUrl: string | null,
  */
 inboxUrl: string | null, 
 /**
+ * Where access-log queries are posted, when the vendor keeps a staff-access log
+ * (from the descriptor).
+ */
+accessLogUrl: string | null, 
+/**
+ * When the vendor's staff-access log was last fetched and checked.
+ */
+accessChecked: string | null, 
+/**
+ * What was wrong with that log at the last check (an edited, cut or rewritten
+ * chain); `None` when it held.
+ */
+accessProblem: string | null, 
+/**
  * The standard agreements the vendor accepts (from the descriptor).
  */
 agreements: Array<AgreementId>, 
