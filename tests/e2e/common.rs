@@ -132,13 +132,15 @@ impl Vendor {
         did.trim().to_owned()
     }
 
+    /// `parley-vendor --data DATA ARGS`, to run.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin("parley-vendor"));
+        cmd.arg("--data").arg(&self.data).args(args);
+        cmd
+    }
+
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(bin("parley-vendor"))
-            .arg("--data")
-            .arg(&self.data)
-            .args(args)
-            .output()
-            .expect("run parley-vendor")
+        self.command(args).output().expect("run parley-vendor")
     }
 
     pub fn cli_ok(&self, args: &[&str]) -> String {

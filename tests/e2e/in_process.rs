@@ -15,23 +15,33 @@ use parley_agent::{Agent, KdfParams, Passphrase, Vault};
 use parley_protocol::{AgreementId, Body, Category, MessageType, Purpose};
 
 /// A vendor served in-process; dropped, it stops.
-struct Endpoint {
-    url: String,
-    database_url: String,
-    endpoint: Arc<parley_vendor::Endpoint>,
+pub(crate) struct Endpoint {
+    pub url: String,
+    pub database_url: String,
+    pub endpoint: Arc<parley_vendor::Endpoint>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl Endpoint {
-    async fn start(name: &str, agreements: Vec<AgreementId>) -> Self {
+    pub async fn start(name: &str, agreements: Vec<AgreementId>) -> Self {
+        Self::start_with(name, agreements, parley_vendor::webhooks::WebhookPolicy::default()).await
+    }
+
+    /// A vendor whose webhook sender follows `policy` (short waits, for tests).
+    pub async fn start_with(
+        name: &str,
+        agreements: Vec<AgreementId>,
+        policy: parley_vendor::webhooks::WebhookPolicy,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let vendor = parley_vendor::Vendor::init(dir.path(), name, agreements).unwrap();
         let database_url = vendor.default_database_url();
         let store = parley_vendor::Store::connect(&database_url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let endpoint = parley_vendor::endpoint(vendor, store, &url).unwrap();
+        let mut endpoint = parley_vendor::endpoint(vendor, store, &url).unwrap();
+        Arc::get_mut(&mut endpoint).expect("not shared before it serves").webhooks = policy;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(parley_vendor::serve(listener, endpoint.clone(), async {
             let _ = stopped.await;
@@ -49,14 +59,19 @@ impl Drop for Endpoint {
 }
 
 /// A person's agent over a new vault in a temporary folder.
-async fn person() -> (tempfile::TempDir, Agent) {
+pub(crate) async fn person() -> (tempfile::TempDir, Agent) {
     let dir = tempfile::tempdir().unwrap();
     let pass = Passphrase::new("correct horse battery staple").unwrap();
     let vault = Vault::create(&dir.path().join("vault"), &pass, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
     (dir, Agent::new(vault).unwrap())
 }
 
-async fn agreed(agent: &Agent, vendor: &str, purpose: Purpose, categories: Vec<Category>) {
+pub(crate) async fn agreed(
+    agent: &Agent,
+    vendor: &str,
+    purpose: Purpose,
+    categories: Vec<Category>,
+) -> parley_agent::records::consents::Consent {
     let fields = ConsentFields {
         vendor: Some(vendor.into()),
         purpose: Some(purpose),
@@ -66,6 +81,7 @@ async fn agreed(agent: &Agent, vendor: &str, purpose: Purpose, categories: Vec<C
     };
     let (consent, _) = agent.grant_consent(fields).await.unwrap();
     assert_eq!(consent.state, ConsentState::Agreed, "the vendor agrees to a roster agreement it accepts");
+    consent
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

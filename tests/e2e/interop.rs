@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::common::{Person, Vendor};
 
-fn interop_dir() -> std::path::PathBuf {
+pub(crate) fn interop_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop");
     assert!(
         dir.join("node_modules/jsonld-signatures").exists(),

@@ -8,6 +8,7 @@ mod consent;
 mod exchange;
 mod hostile;
 mod in_process;
+mod integrations;
 mod interop;
 mod privacy;
 mod resilience;
