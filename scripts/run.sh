@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# curl and jq: the demo helpdesk below speaks to the vendor's console API.
+if command -v apt-get >/dev/null 2>&1; then apt_install curl jq; fi
 build_ui
 
 log "building parley, parley-vendor and the desktop app (release)"
@@ -59,25 +61,31 @@ else
   PARLEY_PASSPHRASE="$passphrase" "$bin/parley" vendor edit "Acme Kettles" --url "$url" >/dev/null || true
 fi
 
-# The vendor's operator, played by a loop: replies to support requests and feedback,
-# makes an offer for each intent, once each.
+# The vendor's helpdesk, played by a loop the way a helpdesk macro would do it: an API
+# token of the agent role lists new cases (their one-line titles only, which is not a
+# read of what people wrote) and answers each — a reply to support requests and
+# feedback, an offer for intents — signed and delivered like any answer from the console.
+token_file="$demo/auto-answer.token"
+if [ ! -s "$token_file" ]; then
+  (umask 077; "$bin/parley-vendor" --data "$demo/vendor" token add "demo auto-answer $(date +%s)" \
+    --role agent 2>/dev/null > "$token_file")
+fi
 (
-  answered="$demo/answered"
-  touch "$answered"
+  token=$(cat "$token_file")
+  api() { curl -sf -H "authorization: Bearer $token" -H "content-type: application/json" "$@"; }
   while sleep 3; do
-    "$bin/parley-vendor" --data "$demo/vendor" messages 2>/dev/null | while read -r _ id kind _; do
-      grep -qx "$id" "$answered" && continue
-      case "$kind" in
-        SupportRequest) "$bin/parley-vendor" --data "$demo/vendor" reply "$id" \
-          --text "Sorry about that. Bring it to any Acme shop: the repair is free under warranty." >/dev/null ;;
-        Feedback) "$bin/parley-vendor" --data "$demo/vendor" reply "$id" \
-          --text "Thank you for telling us. We read every message." >/dev/null ;;
-        Intent) "$bin/parley-vendor" --data "$demo/vendor" offer "$id" --price 249.00 --currency EUR \
-          --text "Brew Pro 3, delivered within 3 days" --valid-until "$(date -d '+14 days' +%F)" >/dev/null ;;
-        *) ;;
-      esac
-      echo "$id" >> "$answered"
-    done
+    api "$url/console/api/cases?state=new&limit=50" | jq -r '.cases[] | "\(.id) \(.kind)"' |
+      while read -r id kind; do
+        case "$kind" in
+          SupportRequest) api -X POST "$url/console/api/cases/$id/reply" \
+            -d '{"text":"Sorry about that. Bring it to any Acme shop: the repair is free under warranty."}' ;;
+          Feedback) api -X POST "$url/console/api/cases/$id/reply" \
+            -d '{"text":"Thank you for telling us. We read every message."}' ;;
+          Intent) api -X POST "$url/console/api/cases/$id/offer" \
+            -d "{\"price\":\"249.00\",\"currency\":\"EUR\",\"text\":\"Brew Pro 3, delivered within 3 days\",\"validUntil\":\"$(date -u -d '+14 days' +%FT%TZ)\"}" ;;
+          *) ;;
+        esac >/dev/null || true
+      done || true
   done
 ) &
 pids+=($!)
@@ -91,7 +99,8 @@ cat <<MSG
 
   In the app: Consents → proffer one to Acme Kettles (e.g. feedback, 365 days);
   Products → Kettle K2 → Give feedback → preview → send; Sync now; see the reply,
-  and What I've shared. Vendor side: $bin/parley-vendor --data $demo/vendor messages | nps
+  and What I've shared (who at Acme read it). Vendor side: the console above, or
+  $bin/parley-vendor --data $demo/vendor messages | nps | webhook add URL --events …
 
   To stop: close the Parley window, or press Ctrl-C here.
 

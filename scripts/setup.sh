@@ -62,7 +62,8 @@ build_ui() {
 }
 
 # The reference Data Integrity stack (Digital Bazaar's, on Node) that the interop
-# end-to-end tests sign and verify with.
+# end-to-end tests sign and verify with, and the Standard Webhooks library their webhook
+# receiver verifies deliveries with.
 install_interop() {
   log "installing the reference Data Integrity library for the interop tests"
   (cd interop && npm install --no-save --no-audit --no-fund --loglevel=error)

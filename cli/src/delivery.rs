@@ -108,6 +108,9 @@ fn print_report(report: &SyncReport, json: bool) -> Result<(), Failure> {
             report.queued,
             report.received
         );
+        if report.reads > 0 {
+            say!("{} new read(s) of your messages at vendors: see `parley audit access`", report.reads);
+        }
         for p in &report.problems {
             eprintln!("parley: {}", problem(p));
         }
