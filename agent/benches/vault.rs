@@ -35,6 +35,8 @@ fn product(i: usize) -> Product {
         price: Some(Money { amount: format!("{}.99", 10 + i % 500), currency: "EUR".into() }),
         warranty_until: Some("2027-03-14".into()),
         notes: Some(format!("bought for the {word} corner, works well{rare}")),
+        order_status: None,
+        has_proof: false,
         created: format!("2026-01-01T00:{:02}:{:02}Z", (i / 60) % 60, i % 60),
         updated: "2026-01-01T00:00:00Z".into(),
     }

@@ -99,6 +99,12 @@ pub(crate) async fn store_in(
 ) -> Result<bool> {
     let intent = match &m.body {
         Body::Offer(o) => Some(MessageUuid::from(&o.intent)),
+        // An order update belongs to the intent its offer answered.
+        Body::Order(o) => sqlx::query_scalar("SELECT intent FROM inbox WHERE id = ?")
+            .bind(MessageUuid::from(&o.offer))
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten(),
         _ => None,
     };
     let thread = m.thread.as_ref().map(MessageUuid::from);
@@ -136,6 +142,41 @@ pub(crate) async fn store_in(
         }
     }
     Ok(inserted)
+}
+
+/// An offer the vendor made the person, with what the person did with it.
+pub(crate) async fn offer_from(
+    conn: &mut SqliteConnection,
+    vendor_id: &VendorId,
+    offer: &MessageUuid,
+) -> Result<Option<(InboxState, String)>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT state, message FROM inbox WHERE id = ? AND vendor_id = ? AND type = 'Offer'")
+            .bind(offer)
+            .bind(vendor_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|(state, message)| Ok((stored("inbox", "state", state)?, message))).transpose()
+}
+
+/// The signed order updates received for an offer, oldest first.
+pub(crate) async fn orders_for(conn: &mut SqliteConnection, offer: &MessageUuid) -> Result<Vec<Value>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT message FROM inbox WHERE type = 'Order' AND json_extract(message, '$.body.offer') = ?
+         ORDER BY created, rowid",
+    )
+    .bind(offer.to_message_id().to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|text| {
+            serde_json::from_str(text).map_err(|_| Error::Damaged {
+                table: "inbox".into(),
+                column: "message".into(),
+                value: text.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Marks the offer the person took.
@@ -184,7 +225,9 @@ impl Vault {
             .inbox(None)
             .await?
             .into_iter()
-            .filter(|m| m.intent.as_ref().is_some_and(|i| sent.contains(i)))
+            .filter(|m| {
+                m.message_type == MessageType::Offer && m.intent.as_ref().is_some_and(|i| sent.contains(i))
+            })
             .collect();
         offers.sort_by(|a, b| a.created.cmp(&b.created));
         Ok(offers)

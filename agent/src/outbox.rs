@@ -290,6 +290,24 @@ pub(crate) async fn intent_sent_to_in(
     Ok(found.is_some())
 }
 
+/// The person's signed acceptance of an offer, as it left.
+pub(crate) async fn acceptance_of(conn: &mut SqliteConnection, offer: &MessageUuid) -> Result<Option<Value>> {
+    let text: Option<String> = sqlx::query_scalar(
+        "SELECT message FROM outbox WHERE type = 'OfferAcceptance' AND json_extract(message, '$.body.offer') = ?",
+    )
+    .bind(offer.to_message_id().to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|_| Error::Damaged {
+            table: "outbox".into(),
+            column: "message".into(),
+            value: t,
+        })
+    })
+    .transpose()
+}
+
 /// Whether the message left (or waits to leave) for the vendor: only those can be in its
 /// staff-access log.
 pub(crate) async fn was_sent_to(

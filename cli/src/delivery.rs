@@ -108,6 +108,14 @@ fn print_report(report: &SyncReport, json: bool) -> Result<(), Failure> {
             report.queued,
             report.received
         );
+        for p in &report.owned {
+            say!(
+                "{} from {} was delivered: it is in your products, with its proof of purchase (`parley product proof {}`)",
+                p.name,
+                p.vendor.as_deref().unwrap_or("the vendor"),
+                p.id.short()
+            );
+        }
         if report.reads > 0 {
             say!("{} new read(s) of your messages at vendors: see `parley audit access`", report.reads);
         }

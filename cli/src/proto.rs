@@ -36,6 +36,12 @@ pub(crate) enum ProtoCommand {
         /// The JSON file; standard input when absent.
         file: Option<PathBuf>,
     },
+    /// Verify a proof of purchase (`parley product proof`) offline: every signature, one
+    /// purchase, not a byte changed. Exit 0 valid, 1 invalid.
+    VerifyBundle {
+        /// The bundle file; standard input when absent.
+        file: Option<PathBuf>,
+    },
     /// Verify a document's eddsa-jcs-2022 proof. Exit 0 valid, 1 invalid, 2 unusable input.
     Verify {
         /// The key to use when the verification method is not a did:key.
@@ -63,6 +69,31 @@ pub(crate) fn run(cmd: ProtoCommand) -> Result<(), Failure> {
                 proto_tools::sign(&input, &secret_key, created.as_deref(), verification_method.as_deref())
                     .map_err(tool_failure)?;
             print_json(&signed)
+        }
+        ProtoCommand::VerifyBundle { file } => {
+            let input = read_input(file.as_ref())?;
+            let p = parley_protocol::PurchaseBundle::verify(&input)
+                .map_err(|e| Failure::refused(format!("not a valid proof of purchase: {e}")))?;
+            let line = p.order.items.first().map(|i| i.what.as_str()).unwrap_or(&p.offer.text);
+            let warranty = p
+                .order
+                .warranty_until
+                .as_deref()
+                .map(|w| format!(", warranty until {w}"))
+                .unwrap_or_default();
+            let serial = p.order.serial.as_deref().map(|s| format!(", serial {s}")).unwrap_or_default();
+            let report = format!(
+                "valid proof of purchase: order {} ({}) of {line} for {} {}{serial}{warranty}\n  sold by {}\n  to {}\n  {} signed messages, as of {}\n",
+                p.order.order,
+                p.order.status.as_str(),
+                p.offer.price.amount,
+                p.offer.price.currency,
+                p.vendor,
+                p.person,
+                p.digests.len(),
+                p.updated
+            );
+            write_stdout(report.as_bytes())
         }
         ProtoCommand::Verify { public_key, file } => {
             let input = read_input(file.as_ref())?;

@@ -151,6 +151,16 @@ pub(crate) enum ProductCommand {
         /// Attachment id or prefix.
         attachment: String,
     },
+    /// Write the product's proof of purchase — the vendor's signed offer, your signed
+    /// acceptance and the signed order updates — to a file (stdout without -o); anyone
+    /// checks it offline with `parley proto verify-bundle`.
+    Proof {
+        /// Product id or prefix.
+        product: String,
+        /// Where to write it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 fn guess_media_type(path: &std::path::Path) -> &'static str {
@@ -185,6 +195,17 @@ pub(crate) async fn product(ctx: &Context, cmd: ProductCommand) -> Result<(), Fa
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let media = media_type.unwrap_or_else(|| guess_media_type(&file).to_owned());
             output::added(&products.attach(&product, &name, &media, &content).await?, false)
+        }
+        ProductCommand::Proof { product, output: out } => {
+            let proof = products.proof(&product).await?;
+            match out {
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(proof.as_bytes()).map_err(Failure::refused)
+                }
+                Some(path) => std::fs::write(&path, proof)
+                    .map_err(|e| Failure::refused(format!("cannot write {}: {e}", path.display()))),
+            }
         }
         ProductCommand::Attachments { product, json } => {
             output::list(&products.attachments(&product).await?, &["name", "mediaType", "size"], json)
@@ -479,6 +500,10 @@ pub(crate) struct SupportArgs {
     /// The product it is about (id or prefix).
     #[arg(long)]
     product: Option<String>,
+    /// question (the default), warranty-claim or return-request; a claim or return cites
+    /// the product's proof of purchase.
+    #[arg(long)]
+    kind: Option<String>,
     /// One line.
     #[arg(long)]
     subject: Option<String>,
@@ -515,6 +540,11 @@ pub(crate) async fn support(ctx: &Context, command: SupportCommand) -> Result<()
     let fields = |a: SupportArgs| -> Result<SupportFields, Failure> {
         Ok(SupportFields {
             product: a.product,
+            kind: a
+                .kind
+                .map(|k| k.parse::<parley_protocol::SupportKind>())
+                .transpose()
+                .map_err(Failure::usage)?,
             subject: a.subject,
             text: a.text,
             state: a.state.map(|s| s.parse::<SupportState>()).transpose()?,

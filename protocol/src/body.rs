@@ -287,10 +287,152 @@ pub struct Feedback {
     pub contact: Option<String>,
 }
 
+/// What a support request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum SupportKind {
+    /// Help, a question, a problem.
+    #[default]
+    Question,
+    /// A repair or replacement under warranty; cites the proof of purchase.
+    WarrantyClaim,
+    /// Sending it back for a refund; cites the proof of purchase.
+    ReturnRequest,
+}
+
+impl SupportKind {
+    /// Every kind.
+    pub const ALL: [SupportKind; 3] = [Self::Question, Self::WarrantyClaim, Self::ReturnRequest];
+
+    /// The wire form, e.g. `warranty-claim`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Question => "question",
+            Self::WarrantyClaim => "warranty-claim",
+            Self::ReturnRequest => "return-request",
+        }
+    }
+
+    /// Whether it must cite a proof of purchase.
+    pub fn cites_purchase(&self) -> bool {
+        !matches!(self, Self::Question)
+    }
+}
+
+/// Where an order is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    /// The vendor took the order.
+    Confirmed,
+    /// On its way.
+    Shipped,
+    /// With the person: from now on they own it.
+    Delivered,
+    /// Called off before delivery.
+    Cancelled,
+    /// Paid back (after a return).
+    Refunded,
+}
+
+impl OrderStatus {
+    /// Every status.
+    pub const ALL: [OrderStatus; 5] =
+        [Self::Confirmed, Self::Shipped, Self::Delivered, Self::Cancelled, Self::Refunded];
+
+    /// The wire form, e.g. `shipped`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// Whether an order now `self` may move on to `next`: forward through confirmed,
+    /// shipped and delivered; cancelled only before delivery; refunded only after it;
+    /// nothing after cancelled or refunded.
+    pub fn may_become(&self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        match (self, next) {
+            (Cancelled | Refunded, _) => false,
+            (Delivered, Refunded) => true,
+            (Delivered, _) => false,
+            (_, Cancelled) => true,
+            (_, Refunded) => false,
+            (a, b) => b > *a,
+        }
+    }
+}
+vocabulary_from_str!(SupportKind: "kind", OrderStatus: "status");
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct LineItem {
+    /// What.
+    pub what: String,
+    /// Its model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// How many, from 1.
+    pub quantity: u32,
+    /// The price of one.
+    pub price: Money,
+}
+
+/// `Order`: the vendor's signed update on the order an accepted offer became, on the
+/// pairwise channel, in the intent's thread and in reply to the person's acceptance.
+/// Each update repeats the order's id and lines, so the latest one says it all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Order {
+    /// The vendor's own order id, the same in every update.
+    pub order: String,
+    /// The accepted offer.
+    pub offer: MessageId,
+    /// Where it is now.
+    pub status: OrderStatus,
+    /// Where to follow the parcel (`https:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
+    /// The serial number of what was delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// The warranty's last day, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warranty_until: Option<String>,
+    /// What was bought.
+    pub items: Vec<LineItem>,
+}
+
+/// What a warranty claim or return request cites: the vendor's own signed order update
+/// (verbatim, proof included — the vendor checks its own signature and that it was sent
+/// to this pairwise DID, whether or not it still stores it) and the digests of every
+/// message in the person's proof of purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PurchaseProof {
+    /// The vendor's order id.
+    pub order: String,
+    /// The latest signed `Order` update, as the vendor signed it.
+    pub signed_order: serde_json::Value,
+    /// `sha256:` digests of the bundle's messages (offer, acceptance, order updates).
+    pub digests: Vec<String>,
+}
+
 /// `SupportRequest`: help with something the person owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SupportRequest {
+    /// A question (absent), a warranty claim or a return request.
+    #[serde(default, skip_serializing_if = "is_question")]
+    pub kind: SupportKind,
     /// One line.
     pub subject: String,
     /// The problem.
@@ -298,9 +440,16 @@ pub struct SupportRequest {
     /// The product, when the consent covers `product`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<ProductDetails>,
+    /// For a warranty claim or return: the proof of purchase (category `product`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase: Option<PurchaseProof>,
     /// A way to reach the person (category `contact`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+}
+
+fn is_question(kind: &SupportKind) -> bool {
+    *kind == SupportKind::Question
 }
 
 /// `InboxQuery`: "what has been sent to me since…".
@@ -547,14 +696,81 @@ impl SupportRequest {
         text("body.subject", &self.subject, MAX_SHORT, true)?;
         text("body.text", &self.text, MAX_TEXT, true)?;
         opt_product(&self.product)?;
+        match (&self.purchase, self.kind.cites_purchase()) {
+            (None, true) => {
+                return Err(Invalid::new(
+                    "body.purchase",
+                    format!("a {} cites the proof of purchase", self.kind.as_str()),
+                ))
+            }
+            (Some(_), false) => {
+                return Err(Invalid::new("body.purchase", "only a warranty claim or return cites a purchase"))
+            }
+            (Some(p), true) => p.validate()?,
+            (None, false) => {}
+        }
         opt_text("body.contact", &self.contact, MAX_SHORT)
+    }
+}
+
+impl PurchaseProof {
+    fn validate(&self) -> Result<(), Invalid> {
+        text("body.purchase.order", &self.order, MAX_SHORT, true)?;
+        if !self.signed_order.is_object() {
+            return Err(Invalid::new("body.purchase.signedOrder", "must be the signed Order update"));
+        }
+        if self.digests.is_empty() || self.digests.len() > MAX_ITEMS {
+            return Err(Invalid::new("body.purchase.digests", format!("must list 1 to {MAX_ITEMS} digests")));
+        }
+        for (i, d) in self.digests.iter().enumerate() {
+            if !is_digest(d) {
+                return Err(Invalid::new(
+                    format!("body.purchase.digests[{i}]"),
+                    "must be sha256: followed by 64 lowercase hex digits",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_digest(s: &str) -> bool {
+    let hex = s.strip_prefix("sha256:").unwrap_or("");
+    hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl Order {
+    pub(crate) fn validate(&self) -> Result<(), Invalid> {
+        text("body.order", &self.order, MAX_SHORT, true)?;
+        if let Some(url) = &self.tracking {
+            text("body.tracking", url, 2000, true)?;
+            if !url.starts_with("https://") {
+                return Err(Invalid::new("body.tracking", "must be an https:// URL"));
+            }
+        }
+        opt_text("body.serial", &self.serial, MAX_SHORT)?;
+        opt_date("body.warrantyUntil", &self.warranty_until)?;
+        if self.items.is_empty() || self.items.len() > MAX_ITEMS {
+            return Err(Invalid::new("body.items", format!("must list 1 to {MAX_ITEMS} lines")));
+        }
+        for (i, item) in self.items.iter().enumerate() {
+            text(&format!("body.items[{i}].what"), &item.what, MAX_SHORT, true)?;
+            opt_text(&format!("body.items[{i}].model"), &item.model, MAX_SHORT)?;
+            if !(1..=100_000).contains(&item.quantity) {
+                return Err(Invalid::new(
+                    format!("body.items[{i}].quantity"),
+                    "must be between 1 and 100000",
+                ));
+            }
+            item.price.validate(&format!("body.items[{i}].price"))?;
+        }
+        Ok(())
     }
 }
 
 impl Receipt {
     pub(crate) fn validate(&self) -> Result<(), Invalid> {
-        let hex = self.digest.strip_prefix("sha256:").unwrap_or("");
-        if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if !is_digest(&self.digest) {
             return Err(Invalid::new("body.digest", "must be sha256: followed by 64 lowercase hex digits"));
         }
         Ok(())

@@ -38,6 +38,7 @@ pub mod jcs;
 mod keys;
 mod message;
 pub mod proof;
+mod purchase;
 mod verify;
 
 pub use access::{
@@ -47,8 +48,8 @@ pub use access::{
 pub use body::{
     date as validate_date, AgreementId, Category, ConsentAgreement, ConsentGrant, ConsentRevocation,
     Decision, DeletionReceipt, Feedback, FeedbackSubject, InboxQuery, Intent, IntentWithdrawal, Invalid,
-    Money, Offer, OfferAcceptance, ProductDetails, Purpose, Receipt, ReceiptStatus, Reply, SupportRequest,
-    MAX_ITEMS, MAX_SHORT, MAX_TEXT,
+    LineItem, Money, Offer, OfferAcceptance, Order, OrderStatus, ProductDetails, PurchaseProof, Purpose,
+    Receipt, ReceiptStatus, Reply, SupportKind, SupportRequest, MAX_ITEMS, MAX_SHORT, MAX_TEXT,
 };
 pub use context::{Context, CREDENTIALS_V2, DATA_INTEGRITY_V2};
 pub use descriptor::{verify_descriptor, Endpoints, VendorDescriptor, PROTOCOL_V1};
@@ -56,6 +57,7 @@ pub use did::{Did, DidError};
 pub use ids::{ConsentId, IdError, MessageId, Timestamp};
 pub use keys::{decode_multibase, encode_multibase, KeyError, PublicKey, SecretKey};
 pub use message::{Body, Direction, Message, MessageError, MessageType, SignError};
+pub use purchase::{check_claim, CheckedPurchase, NotAPurchase, PurchaseBundle, BUNDLE_TYPE};
 pub use verify::{digest_of, verify, verify_value, Verified, VerifyError, VerifyPolicy, DEFAULT_MAX_BYTES};
 
 /// Re-exported so callers name times with the same crate version.

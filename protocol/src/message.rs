@@ -94,6 +94,8 @@ message_types! {
     Reply(Reply) => ToPerson,
     /// Vendor → person: the reads of your messages, in reply to an `AccessLogQuery`.
     AccessLog(AccessLog) => ToPerson,
+    /// Vendor → person: where the order your accepted offer became is now.
+    Order(Order) => ToPerson,
 }
 
 /// Which party sends a message type.
@@ -110,7 +112,8 @@ impl MessageType {
     /// types that need no consent.
     pub fn purposes(&self) -> &'static [Purpose] {
         match self {
-            Self::Intent | Self::OfferAcceptance | Self::IntentWithdrawal => &[Purpose::Quote],
+            // `quote` covers the order an accepted offer becomes: fulfilment of the intent.
+            Self::Intent | Self::OfferAcceptance | Self::IntentWithdrawal | Self::Order => &[Purpose::Quote],
             Self::Feedback => &[Purpose::Improvement, Purpose::Service],
             Self::SupportRequest => &[Purpose::Service],
             _ => &[],
@@ -237,7 +240,7 @@ impl Message {
             }
             Body::SupportRequest(b) => {
                 add(Category::Support, true);
-                add(Category::Product, b.product.is_some());
+                add(Category::Product, b.product.is_some() || b.purchase.is_some());
                 add(Category::Contact, b.contact.is_some());
             }
             Body::OfferAcceptance(_) | Body::IntentWithdrawal(_) => add(Category::Intent, true),
@@ -336,6 +339,7 @@ impl Message {
             Body::Offer(b) => b.validate(),
             Body::Reply(b) => text("body.text", &b.text, MAX_TEXT, true),
             Body::AccessLog(b) => b.validate(),
+            Body::Order(b) => b.validate(),
             Body::AccessLogQuery(_)
             | Body::InboxQuery(_)
             | Body::OfferAcceptance(_)

@@ -131,6 +131,7 @@ async fn a_reply_comes_back_into_the_support_requests_thread() {
             subject: Some("Leak".into()),
             text: Some("It leaks".into()),
             state: None,
+            kind: None,
         })
         .await
         .unwrap();
@@ -200,6 +201,7 @@ async fn the_person_sees_who_read_their_request_and_catches_a_rewritten_log() {
             subject: Some("Leak".into()),
             text: Some("It leaks".into()),
             state: None,
+            kind: None,
         })
         .await
         .unwrap();

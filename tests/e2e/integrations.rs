@@ -146,6 +146,7 @@ async fn a_standard_webhooks_receiver_down_for_a_while_gets_every_event_once_and
             subject: Some("Leak".into()),
             text: Some("It leaks at the base".into()),
             state: None,
+            kind: None,
         })
         .await
         .unwrap();

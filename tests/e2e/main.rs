@@ -10,6 +10,7 @@ mod hostile;
 mod in_process;
 mod integrations;
 mod interop;
+mod ownership;
 mod privacy;
 mod resilience;
 mod trust;

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use parley_protocol::{
-    verify, AccessLog, Body, ConsentAgreement, DeletionReceipt, Did, Message, MessageId, MessageType,
-    Receipt, ReceiptStatus, SecretKey, Timestamp, Verified, VerifyPolicy,
+    check_claim, verify, AccessLog, Body, ConsentAgreement, DeletionReceipt, Did, Message, MessageId,
+    MessageType, Receipt, ReceiptStatus, SecretKey, SupportRequest, Timestamp, Verified, VerifyPolicy,
 };
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
@@ -79,6 +79,13 @@ impl Endpoint {
     pub async fn receive(&self, raw: &[u8]) -> Result<String, Problem> {
         let policy = VerifyPolicy::for_vendor(self.did().clone(), OffsetDateTime::now_utc());
         let m = verify(raw, &policy)?;
+        // A claim citing a purchase is taken only if the vendor signed that order for
+        // this very person: checked on the vendor's own signature, so it holds even
+        // after the order itself was deleted with a revoked consent.
+        if let Body::SupportRequest(SupportRequest { purchase: Some(proof), .. }) = &m.body {
+            check_claim(proof, self.did(), &m.from)
+                .map_err(|e| Problem::new(ProblemKind::UnverifiedPurchase, format!("body.purchase: {e}")))?;
+        }
         let message = new_message(&m);
         let digest = message.digest.clone();
         let job = match &m.body {

@@ -63,6 +63,9 @@ problem_kinds! {
     ConsentNotAgreed => ("consent-not-agreed", StatusCode::FORBIDDEN, "Consent not agreed"),
     /// The consent does not cover what the message carries or why it is sent.
     ConsentScope => ("consent-scope", StatusCode::FORBIDDEN, "Outside the consent"),
+    /// A warranty claim or return cites a purchase this vendor cannot verify: not its
+    /// signed order, or not sent to this person.
+    UnverifiedPurchase => ("unverified-purchase", StatusCode::UNPROCESSABLE_ENTITY, "Purchase not verified"),
     /// The request took too long (a slow client, most likely).
     Timeout => ("timeout", StatusCode::REQUEST_TIMEOUT, "Request timed out"),
     /// No such resource.

@@ -5,7 +5,7 @@
 
 use parley_protocol::{
     Body, Category, ConsentGrant, Feedback as FeedbackBody, FeedbackSubject, Intent as IntentBody, Message,
-    MessageType, ProductDetails, Purpose, SupportRequest as SupportBody,
+    MessageType, ProductDetails, PurchaseBundle, PurchaseProof, Purpose, SupportRequest as SupportBody,
 };
 
 use super::contact::Contact;
@@ -116,10 +116,29 @@ impl Agent {
     ) -> Result<Draft> {
         let consent =
             self.consent_for(&contact.vendor, MessageType::SupportRequest, Category::Support).await?;
+        let covers_product = consent.categories.contains(&Category::Product);
+        let purchase = if s.kind.cites_purchase() {
+            if !covers_product {
+                return Err(Error::invalid(
+                    "consent",
+                    format!(
+                        "a {} cites your proof of purchase, which is details of the product: your consent with {} \
+                         must cover product details",
+                        s.kind.as_str(),
+                        contact.vendor.name
+                    ),
+                ));
+            }
+            Some(purchase_proof(&self.vault().products().proof(product.id.as_str()).await?)?)
+        } else {
+            None
+        };
         let body = Body::SupportRequest(SupportBody {
+            kind: s.kind,
             subject: s.subject.clone(),
             text: s.text.clone(),
-            product: consent.categories.contains(&Category::Product).then(|| product_details(product)),
+            product: covers_product.then(|| product_details(product)),
+            purchase,
             contact: None,
         });
         Ok(Draft::new(contact, body, Some(&consent), RecordKind::Support, (&s.id).into()))
@@ -152,6 +171,17 @@ impl Agent {
         draft.message.id = c.id.grant().to_message_id();
         draft
     }
+}
+
+/// What a claim cites of a proof of purchase: the order's id, its latest signed update
+/// verbatim, and the digests of every message in the bundle.
+fn purchase_proof(bundle: &str) -> Result<PurchaseProof> {
+    let checked = PurchaseBundle::verify(bundle.as_bytes())
+        .map_err(|e| Error::Conflict(format!("the proof of purchase in the vault does not hold: {e}")))?;
+    let parsed: PurchaseBundle = serde_json::from_str(bundle)
+        .map_err(|e| Error::Conflict(format!("the proof of purchase in the vault cannot be read: {e}")))?;
+    let signed_order = parsed.orders.last().cloned().unwrap_or_default();
+    Ok(PurchaseProof { order: checked.order.order, signed_order, digests: checked.digests })
 }
 
 /// The purposes a message needs, in words: `improvement or service`.

@@ -52,6 +52,8 @@ pub struct SyncReport {
     pub received: usize,
     /// New reads of the person's messages reported by vendors' staff-access logs.
     pub reads: usize,
+    /// Products that orders delivered, added with their proof of purchase.
+    pub owned: Vec<crate::records::products::Product>,
     /// What went wrong, per vendor.
     pub problems: Vec<SyncProblem>,
 }

@@ -23,6 +23,7 @@ pub mod compose;
 pub mod contact;
 pub mod delivery;
 pub mod discovery;
+pub mod orders;
 pub mod pull;
 pub mod send;
 pub mod transport;

@@ -1,11 +1,12 @@
-//! Pulling the inbox: a signed `InboxQuery` to the vendor, and the offers and replies
-//! it returns stored — each only if it verifies against the pinned key and is addressed
+//! Pulling the inbox: a signed `InboxQuery` to the vendor, and the offers, replies and
+//! order updates it returns stored — each only if it verifies against the pinned key and is addressed
 //! to the person's pairwise DID; anything else is reported and dropped.
 
 use parley_protocol::{Body, InboxQuery, Timestamp};
 
 use super::contact::Contact;
 use super::delivery::{SyncProblem, SyncReport};
+use super::orders;
 use super::transport::Posted;
 use super::Agent;
 use crate::error::{Error, Result};
@@ -43,7 +44,7 @@ impl Agent {
                 }
             }
             let m = match contact.verify(&document, "inbox message") {
-                Ok(m) if matches!(m.body, Body::Offer(_) | Body::Reply(_)) => m,
+                Ok(m) if matches!(m.body, Body::Offer(_) | Body::Reply(_) | Body::Order(_)) => m,
                 Ok(m) => {
                     let e = contact.bad(format!("{} is not an inbox message", m.message_type()));
                     report.problems.push(SyncProblem::new(&vendor.name, &e));
@@ -55,8 +56,17 @@ impl Agent {
                 }
             };
             let mut tx = self.vault().pool().begin_with("BEGIN IMMEDIATE").await?;
+            if let Body::Order(order) = &m.body {
+                if let Some(reason) = orders::misfit(&mut tx, contact, order).await? {
+                    report.problems.push(SyncProblem::new(&vendor.name, &contact.bad(reason)));
+                    continue;
+                }
+            }
             if inbox::store_in(&mut tx, &vendor.id, &vendor.name, &m).await? {
                 stored += 1;
+                if let Some(product) = orders::apply_in(&mut tx, contact, &m).await? {
+                    report.owned.push(product);
+                }
             }
             tx.commit().await?;
             if newest.is_none_or(|n| m.created.get() > n.get()) {

@@ -12,6 +12,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::ids::{AttachmentId, ProductId};
 use crate::vault::Vault;
+use parley_protocol::OrderStatus;
 
 /// Largest attachment accepted: 25 MiB.
 pub const MAX_ATTACHMENT: usize = 25 * 1024 * 1024;
@@ -39,6 +40,12 @@ pub struct Product {
     pub warranty_until: Option<String>,
     /// Anything else.
     pub notes: Option<String>,
+    /// For a product that came from an order: where the order stands (`delivered`, or
+    /// `refunded` after a return).
+    pub order_status: Option<OrderStatus>,
+    /// Whether the vault holds its proof of purchase (the signed offer, acceptance and
+    /// order updates), to write out with `proof`.
+    pub has_proof: bool,
     /// When it was added.
     pub created: String,
     /// When it last changed.
@@ -111,9 +118,102 @@ fn from_row(r: &SqliteRow) -> Product {
         price: money_from_columns(r.get("price_amount"), r.get("price_currency")),
         warranty_until: r.get("warranty_until"),
         notes: r.get("notes"),
+        order_status: r.get::<Option<String>, _>("order_status").and_then(|s| s.parse().ok()),
+        has_proof: r.get::<Option<String>, _>("proof").is_some(),
         created: r.get("created"),
         updated: r.get("updated"),
     }
+}
+
+/// What an order says about the product it delivered.
+pub(crate) struct Ordered {
+    /// The accepted offer (its inbox id).
+    pub offer: crate::ids::MessageUuid,
+    pub name: String,
+    pub model: Option<String>,
+    pub vendor: String,
+    pub price: Option<Money>,
+    /// The day of the update, `YYYY-MM-DD`.
+    pub day: String,
+    pub serial: Option<String>,
+    pub warranty_until: Option<String>,
+    pub status: OrderStatus,
+    /// The proof of purchase, in its RFC 8785 form.
+    pub proof: String,
+}
+
+/// Records an order update on the product it concerns: a delivered order adds the
+/// product (once); a later update (a refund) moves it on and renews its proof. Returns
+/// the product and whether it is new; `None` while nothing was delivered.
+pub(crate) async fn from_order_in(
+    conn: &mut sqlx::SqliteConnection,
+    o: &Ordered,
+) -> Result<Option<(Product, bool)>> {
+    let stamp = now();
+    let existing: Option<ProductId> = sqlx::query_scalar("SELECT id FROM products WHERE offer = ?")
+        .bind(&o.offer)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (id, new) = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE products SET order_status = ?, proof = ?, serial = coalesce(?, serial),
+                 warranty_until = coalesce(?, warranty_until), updated = ? WHERE id = ?",
+            )
+            .bind(o.status.as_str())
+            .bind(&o.proof)
+            .bind(&o.serial)
+            .bind(&o.warranty_until)
+            .bind(&stamp)
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+            (id, false)
+        }
+        None if o.status == OrderStatus::Delivered => {
+            let product = Product {
+                id: ProductId::generate(),
+                name: o.name.clone(),
+                vendor: Some(o.vendor.clone()),
+                model: o.model.clone(),
+                serial: o.serial.clone(),
+                purchased: Some(o.day.clone()),
+                price: o.price.clone(),
+                warranty_until: o.warranty_until.clone(),
+                notes: None,
+                order_status: Some(o.status),
+                has_proof: true,
+                created: stamp.clone(),
+                updated: stamp,
+            };
+            validate(&product)?;
+            sqlx::query(
+                "INSERT INTO products (id, name, vendor, model, serial, purchased, price_amount, price_currency,
+                 warranty_until, created, updated, offer, order_status, proof)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&product.id)
+            .bind(&product.name)
+            .bind(&product.vendor)
+            .bind(&product.model)
+            .bind(&product.serial)
+            .bind(&product.purchased)
+            .bind(product.price.as_ref().map(|m| &m.amount))
+            .bind(product.price.as_ref().map(|m| &m.currency))
+            .bind(&product.warranty_until)
+            .bind(&product.created)
+            .bind(&product.updated)
+            .bind(&o.offer)
+            .bind(o.status.as_str())
+            .bind(&o.proof)
+            .execute(&mut *conn)
+            .await?;
+            (product.id, true)
+        }
+        None => return Ok(None),
+    };
+    let row = sqlx::query("SELECT * FROM products WHERE id = ?").bind(&id).fetch_one(&mut *conn).await?;
+    Ok(Some((from_row(&row), new)))
 }
 
 fn validate(p: &Product) -> Result<()> {
@@ -143,6 +243,8 @@ impl Products<'_> {
                 price: None,
                 warranty_until: None,
                 notes: None,
+                order_status: None,
+                has_proof: false,
                 created: stamp.clone(),
                 updated: stamp,
             },
@@ -218,6 +320,25 @@ impl Products<'_> {
         .fetch_all(self.0.pool())
         .await?;
         Ok(rows.iter().map(from_row).collect())
+    }
+
+    /// The product's proof of purchase, in its RFC 8785 form: what `parley product proof`
+    /// writes and anyone can check offline.
+    pub async fn proof(&self, id: &str) -> Result<String> {
+        let product = self.get(id).await?;
+        let proof: Option<String> = sqlx::query_scalar("SELECT proof FROM products WHERE id = ?")
+            .bind(&product.id)
+            .fetch_one(self.0.pool())
+            .await?;
+        proof.ok_or_else(|| {
+            Error::invalid(
+                "product",
+                format!(
+                    "{} has no proof of purchase: only a product delivered through Parley has one",
+                    product.name
+                ),
+            )
+        })
     }
 
     /// How many products there are.
@@ -438,6 +559,8 @@ mod tests {
             purchased: None,
             price: None,
             warranty_until: until.map(str::to_owned),
+            order_status: None,
+            has_proof: false,
             notes: None,
             created: String::new(),
             updated: String::new(),

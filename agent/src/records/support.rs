@@ -10,6 +10,7 @@ use super::{check_text, now, resolve_id, state_enum, stored, MAX_SHORT, MAX_TEXT
 use crate::error::{Error, Result};
 use crate::ids::{MessageUuid, ProductId, SupportId};
 use crate::vault::Vault;
+use parley_protocol::SupportKind;
 
 state_enum! {
     /// Where a support request is.
@@ -34,6 +35,9 @@ pub struct SupportRequest {
     pub id: SupportId,
     /// The product it is about.
     pub product_id: ProductId,
+    /// A question, a warranty claim or a return request (these two cite the product's
+    /// proof of purchase).
+    pub kind: SupportKind,
     /// One line.
     pub subject: String,
     /// The problem.
@@ -53,6 +57,8 @@ pub struct SupportRequest {
 pub struct SupportFields {
     /// The product (id or prefix).
     pub product: Option<String>,
+    /// What it asks for; a question when absent.
+    pub kind: Option<SupportKind>,
     /// Subject.
     pub subject: Option<String>,
     /// Text.
@@ -75,6 +81,7 @@ fn from_row(r: &SqliteRow) -> Result<SupportRequest> {
     Ok(SupportRequest {
         id: r.get("id"),
         product_id: r.get("product_id"),
+        kind: stored("support_requests", "kind", r.get::<String, _>("kind"))?,
         subject: r.get("subject"),
         text: r.get("text"),
         state: stored("support_requests", "state", r.get::<String, _>("state"))?,
@@ -93,10 +100,23 @@ impl SupportRequests<'_> {
     pub async fn add(&self, fields: SupportFields) -> Result<SupportRequest> {
         let product = fields.product.ok_or_else(|| Error::invalid("product", "is required"))?;
         let product = self.0.products().get(&product).await.map_err(|e| not_found_as_field("product", e))?;
+        let kind = fields.kind.unwrap_or_default();
+        if kind.cites_purchase() && !product.has_proof {
+            return Err(Error::invalid(
+                "kind",
+                format!(
+                    "a {} cites the product's proof of purchase, and {} has none: only a product that came \
+                     from an order through Parley has one",
+                    kind.as_str(),
+                    product.name
+                ),
+            ));
+        }
         let stamp = now();
         let request = SupportRequest {
             id: SupportId::generate(),
             product_id: product.id,
+            kind,
             subject: fields.subject.ok_or_else(|| Error::invalid("subject", "is required"))?,
             text: fields.text.ok_or_else(|| Error::invalid("text", "is required"))?,
             state: SupportState::Draft,
@@ -110,14 +130,15 @@ impl SupportRequests<'_> {
 
     async fn write(&self, s: &SupportRequest, insert: bool) -> Result<()> {
         let sql = if insert {
-            "INSERT INTO support_requests (product_id, subject, text, state, created, updated, id)
-             VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO support_requests (product_id, kind, subject, text, state, created, updated, id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         } else {
-            "UPDATE support_requests SET product_id = ?, subject = ?, text = ?, state = ?, created = ?, updated = ?
-             WHERE id = ?"
+            "UPDATE support_requests SET product_id = ?, kind = ?, subject = ?, text = ?, state = ?, created = ?,
+             updated = ? WHERE id = ?"
         };
         sqlx::query(sql)
             .bind(&s.product_id)
+            .bind(s.kind.as_str())
             .bind(&s.subject)
             .bind(&s.text)
             .bind(s.state.as_str())
@@ -150,7 +171,10 @@ impl SupportRequests<'_> {
     /// Changes a draft's content, or its state (e.g. closing it).
     pub async fn update(&self, id: &str, fields: SupportFields) -> Result<SupportRequest> {
         let mut s = self.get(id).await?;
-        let edits_content = fields.product.is_some() || fields.subject.is_some() || fields.text.is_some();
+        let edits_content = fields.product.is_some()
+            || fields.kind.is_some()
+            || fields.subject.is_some()
+            || fields.text.is_some();
         if edits_content && s.state != SupportState::Draft {
             return Err(Error::Conflict(format!(
                 "support request {} was sent: its text can no longer change",
@@ -159,6 +183,15 @@ impl SupportRequests<'_> {
         }
         if let Some(p) = fields.product {
             s.product_id = self.0.products().get(&p).await.map_err(|e| not_found_as_field("product", e))?.id;
+        }
+        if let Some(kind) = fields.kind {
+            s.kind = kind;
+        }
+        if s.kind.cites_purchase() && !self.0.products().get(s.product_id.as_str()).await?.has_proof {
+            return Err(Error::invalid(
+                "kind",
+                format!("a {} cites a proof of purchase the product does not have", s.kind.as_str()),
+            ));
         }
         if let Some(subject) = fields.subject {
             s.subject = subject;

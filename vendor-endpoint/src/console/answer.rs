@@ -3,7 +3,9 @@
 //! the console's pages and its API; an answer from the console names its author, and
 //! every answer is the case's response (its first one closes the case's alerts).
 
-use parley_protocol::{Body, Did, Message, MessageId, MessageType, Money, Offer, Reply, SecretKey};
+use parley_protocol::{
+    Body, Did, LineItem, Message, MessageId, MessageType, Money, Offer, Order, OrderStatus, Reply, SecretKey,
+};
 
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -75,6 +77,81 @@ pub async fn offer_as(
         author,
     )
     .await
+}
+
+/// What an order update says beyond its status; what is not given stays as the last
+/// update said.
+#[derive(Debug, Clone, Default)]
+pub struct OrderUpdate {
+    /// Where to follow the parcel (`https:`).
+    pub tracking: Option<String>,
+    /// The serial number of what was delivered.
+    pub serial: Option<String>,
+    /// The warranty's last day, `YYYY-MM-DD`.
+    pub warranty_until: Option<String>,
+    /// The product's model, for the order's line.
+    pub model: Option<String>,
+}
+
+/// Sends a signed `Order` update for the offer `offer_id`, which the person must have
+/// accepted: the first update makes the order (its id, its line from the offer); each
+/// later one must be a status that can follow the last. Returns the document.
+pub async fn order_as(
+    store: &Store,
+    key: &SecretKey,
+    offer_id: &str,
+    status: OrderStatus,
+    update: OrderUpdate,
+    author: Option<&str>,
+) -> Result<serde_json::Value> {
+    let offer = store.outgoing(&normalise(offer_id)).await?;
+    if offer.kind != "Offer" {
+        return Err(Error::Invalid(format!("{} is a {}, not an offer", offer.id, offer.kind)));
+    }
+    let Some(acceptance) = store.acceptance_of(&offer).await? else {
+        return Err(Error::Invalid(format!(
+            "offer {} was not accepted: an order follows an offer the person accepted",
+            offer.id
+        )));
+    };
+    let before = store.orders_of(&acceptance.id).await?;
+    let last = before.last();
+    if let Some(last) = last {
+        if !last.status.may_become(status) {
+            return Err(Error::Invalid(format!(
+                "status: order {} is {}; it cannot become {}",
+                last.order,
+                last.status.as_str(),
+                status.as_str()
+            )));
+        }
+    }
+    let offered: Offer = serde_json::from_value(offer.document["body"].clone())
+        .map_err(|e| Error::Refused(format!("the stored offer cannot be read: {e}")))?;
+    let items = match last {
+        Some(l) => l.items.clone(),
+        None => vec![LineItem {
+            what: offered.text.lines().next().unwrap_or(&offered.text).chars().take(200).collect(),
+            model: update.model.clone(),
+            quantity: 1,
+            price: offered.price.clone(),
+        }],
+    };
+    let order = Order {
+        order: last.map(|l| l.order.clone()).unwrap_or_else(new_order_id),
+        offer: offer.id.parse().map_err(|e| Error::Refused(format!("{e}")))?,
+        status,
+        tracking: update.tracking.or_else(|| last.and_then(|l| l.tracking.clone())),
+        serial: update.serial.or_else(|| last.and_then(|l| l.serial.clone())),
+        warranty_until: update.warranty_until.or_else(|| last.and_then(|l| l.warranty_until.clone())),
+        items,
+    };
+    answer(store, key, &acceptance, Body::Order(order), author).await
+}
+
+/// A new order id: `A-` and eight hex digits.
+fn new_order_id() -> String {
+    format!("A-{}", &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase())
 }
 
 /// Accepts ids with or without the `urn:uuid:` prefix.

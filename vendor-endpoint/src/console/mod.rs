@@ -17,7 +17,7 @@ pub mod frame;
 pub mod integrations;
 pub mod pages;
 
-pub use answer::{offer, offer_as, reply, reply_as};
+pub use answer::{offer, offer_as, order_as, reply, reply_as, OrderUpdate};
 
 use std::sync::Arc;
 

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod cases;
 pub mod insights;
+pub mod orders;
 pub mod staff;
 pub mod tokens;
 pub mod webhooks;

@@ -9,8 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use parley_protocol::{AgreementId, MessageType, Money};
+use parley_vendor::console::OrderUpdate;
 use parley_vendor::store::access::Reader;
-use parley_vendor::{config::BASELINE_AGREEMENTS, console, Store, Vendor};
+use parley_vendor::store::orders::{cited_purchase, purchase_in_words};
+use parley_vendor::{config::BASELINE_AGREEMENTS, console, Error, Store, Vendor};
 
 mod admin;
 
@@ -87,6 +89,36 @@ enum Command {
         /// Valid until (YYYY-MM-DD).
         #[arg(long)]
         valid_until: Option<String>,
+    },
+    /// Send a signed order update for an offer the person accepted (the first makes the
+    /// order); prints the update's id.
+    Order {
+        /// The offer's id (as `offer` printed it, or from `offers`).
+        offer_id: String,
+        /// confirmed, shipped, delivered, cancelled or refunded.
+        #[arg(long)]
+        status: String,
+        /// Where to follow the parcel (https://…).
+        #[arg(long)]
+        tracking: Option<String>,
+        /// The serial number of what was delivered.
+        #[arg(long)]
+        serial: Option<String>,
+        /// The warranty's last day (YYYY-MM-DD).
+        #[arg(long)]
+        warranty_until: Option<String>,
+        /// The product's model, for the order's line (first update only).
+        #[arg(long)]
+        model: Option<String>,
+    },
+    /// Offers made, newest first, with their state: sent, pulled, accepted or ordered.
+    Offers {
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Net Promoter Score over the feedback held.
     Nps {
@@ -202,7 +234,10 @@ async fn run_with_store(command: Command, vendor: Vendor, store: &Store) -> Resu
                     .iter()
                     .find_map(|f| m.document["body"].get(*f).and_then(|v| v.as_str()))
                     .unwrap_or("");
-                println!("{}  {}  {:<16}{score}  {text}", m.received, m.id, m.kind);
+                let purchase = cited_purchase(&m.document, &vendor.config.did)
+                    .map(|c| format!("  [{}]", purchase_in_words(&c)))
+                    .unwrap_or_default();
+                println!("{}  {}  {:<16}{score}  {text}{purchase}", m.received, m.id, m.kind);
             }
             Ok(())
         }
@@ -215,6 +250,38 @@ async fn run_with_store(command: Command, vendor: Vendor, store: &Store) -> Resu
             let price = Money { amount: price, currency: currency.to_ascii_uppercase() };
             let doc = console::offer(store, &vendor.key, &intent_id, price, &text, valid_until).await?;
             println!("{}", doc["id"].as_str().unwrap_or(""));
+            Ok(())
+        }
+        Command::Order { offer_id, status, tracking, serial, warranty_until, model } => {
+            let status =
+                status.parse().map_err(|e: parley_protocol::Invalid| Error::Invalid(e.to_string()))?;
+            let update = OrderUpdate { tracking, serial, warranty_until, model };
+            let doc = console::order_as(store, &vendor.key, &offer_id, status, update, None).await?;
+            println!("{}", doc["id"].as_str().unwrap_or(""));
+            eprintln!(
+                "Order {} is {}",
+                doc["body"]["order"].as_str().unwrap_or(""),
+                doc["body"]["status"].as_str().unwrap_or("")
+            );
+            Ok(())
+        }
+        Command::Offers { limit, json } => {
+            let offers = store.offers(limit).await?;
+            if json {
+                return print_json(&offers);
+            }
+            for o in offers {
+                let order = match (&o.order, o.order_status) {
+                    (Some(id), Some(s)) => format!("  order {id} {}", s.as_str()),
+                    _ => String::new(),
+                };
+                let price = format!(
+                    "{} {}",
+                    o.price["amount"].as_str().unwrap_or(""),
+                    o.price["currency"].as_str().unwrap_or("")
+                );
+                println!("{}  {}  {:<8}  {price}  {}{order}", o.created, o.id, o.state, o.text);
+            }
             Ok(())
         }
         Command::Staff(command) => admin::staff(command, store).await,

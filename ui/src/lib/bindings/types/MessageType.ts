@@ -3,4 +3,4 @@
 /**
  * The `type` of a v1 message.
  */
-export type MessageType = "ConsentGrant" | "ConsentRevocation" | "Intent" | "Feedback" | "SupportRequest" | "InboxQuery" | "OfferAcceptance" | "IntentWithdrawal" | "AccessLogQuery" | "Receipt" | "ConsentAgreement" | "DeletionReceipt" | "Offer" | "Reply" | "AccessLog";
+export type MessageType = "ConsentGrant" | "ConsentRevocation" | "Intent" | "Feedback" | "SupportRequest" | "InboxQuery" | "OfferAcceptance" | "IntentWithdrawal" | "AccessLogQuery" | "Receipt" | "ConsentAgreement" | "DeletionReceipt" | "Offer" | "Reply" | "AccessLog" | "Order";
