@@ -30,7 +30,15 @@ pub async fn sync(s: &AppState, now: bool) -> Result<SyncReport, CommandError> {
             status.queued = report.queued as u32;
             status.problems = report.problems.iter().map(|p| format!("{}: {}", p.vendor, p.error)).collect();
             status.state = if report.problems.is_empty() { "idle" } else { "failed" }.into();
-            if report.received > 0 {
+            for p in &report.owned {
+                let vendor = p.vendor.as_deref().unwrap_or("The vendor");
+                notify(
+                    s,
+                    &format!("{} was delivered", p.name),
+                    &format!("{vendor} delivered it: it is in your products, with its proof of purchase"),
+                );
+            }
+            if report.received > report.owned.len() {
                 notify(s, "New offers and replies", &format!("{} new in your inbox", report.received));
             }
         }

@@ -312,6 +312,49 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.wait_text("[data-testid=vendor-detail]", "Thank you, we read every message").await;
     notifications.wait_for("New offers and replies");
 
+    // From intent to ownership: an intent, an offer accepted, the order delivered; the
+    // product appears with its proof of purchase, and the desktop is told.
+    s.click("[data-testid=nav-consents]").await;
+    s.choose("[data-testid=consent-vendor]", 1).await;
+    s.click("[data-testid=consent-form] input[value=quote]").await;
+    s.click("[data-testid=consent-form] input[value=feedback]").await;
+    s.click("[data-testid=consent-form] input[value=intent]").await;
+    s.click("[data-testid=grant]").await;
+    s.wait_text("[data-testid=consent-list]", "PDC-INTENTagreed").await;
+    s.click("[data-testid=nav-intents]").await;
+    s.type_into("[data-testid=intent-form] input", "Espresso machine").await;
+    s.click("[data-testid=intent-form] button[type=submit]").await;
+    s.click("[data-testid=intent-detail] input[type=checkbox]").await;
+    s.click("[data-testid=intent-preview]").await;
+    s.click("[data-testid=confirm-send]").await;
+    s.wait_text("[data-testid=sent]", "receipt verified").await;
+    let intent = vendor.cli(&["messages", "--type", "Intent"]);
+    let intent = intent.split_whitespace().nth(1).expect("the intent's id").to_owned();
+    let offer =
+        vendor.cli(&["offer", &intent, "--price", "249.00", "--currency", "EUR", "--text", "Espresso EM-3"]);
+    s.click("[data-testid=sync-now]").await;
+    s.click("[data-testid=accept-offer]").await;
+    s.wait_text("[data-testid=intent-detail]", "The vendor knows you accepted").await;
+    for status in ["confirmed", "shipped"] {
+        vendor.cli(&["order", offer.trim(), "--status", status]);
+    }
+    vendor.cli(&[
+        "order",
+        offer.trim(),
+        "--status",
+        "delivered",
+        "--serial",
+        "EM3-0042",
+        "--warranty-until",
+        "2028-12-03",
+    ]);
+    s.click("[data-testid=sync-now]").await;
+    notifications.wait_for("Espresso EM-3 was delivered");
+    s.wait_text("[data-testid=order-progress]", "Delivered").await;
+    s.click("[data-testid=nav-products]").await;
+    s.wait_text("[data-testid=product-list]", "Espresso EM-3").await;
+    s.wait_text("[data-testid=product-list]", "Proof of purchase").await;
+
     // A backup to a file chosen in the system's own save dialog, typed into as a
     // person would (xdotool), then written with progress: encrypted, no plain text.
     let backup = dir.path().join("chosen.pbk");
@@ -386,7 +429,7 @@ impl Vendor {
         let init = Command::new(Self::bin())
             .arg("--data")
             .arg(&data)
-            .args(["init", "--name", "Acme"])
+            .args(["init", "--name", "Acme", "--agreements", "SD-BASE,SD-BASE-DP,PDC-INTENT"])
             .output()
             .unwrap();
         assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));

@@ -165,6 +165,9 @@ commands! {
     /// Adds a product.
     product_add(s, fields: ProductFields) -> Product { s.agent()?.vault().products().add(fields).await? }
 
+    /// The product's proof of purchase, in its RFC 8785 form (the bytes to save).
+    product_proof(s, id: String) -> String { s.agent()?.vault().products().proof(&id).await? }
+
     /// Changes a product.
     product_update(s, update: ProductUpdate) -> Product {
         s.agent()?.vault().products().update(&update.id, update.fields).await?

@@ -97,6 +97,13 @@ export function productAdd(fields: ProductFields): Promise<Product> {
 }
 
 /**
+ * The product's proof of purchase, in its RFC 8785 form (the bytes to save).
+ */
+export function productProof(id: string): Promise<string> {
+  return call("product_proof", { id });
+}
+
+/**
  * Changes a product.
  */
 export function productUpdate(update: ProductUpdate): Promise<Product> {
