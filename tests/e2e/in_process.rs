@@ -265,3 +265,89 @@ async fn the_person_sees_who_read_their_request_and_catches_a_rewritten_log() {
         .iter()
         .any(|e| e.action == "access.received" && e.detail["accessLog"]["proof"].is_object()));
 }
+
+/// Signs an order update for `offer` from `key` to `person` and puts it in the vendor's
+/// outbox, as a hostile or mistaken vendor would: the agent must judge it on its own.
+async fn slip_in_order(acme: &Endpoint, key: &parley_protocol::SecretKey, person: &str, offer: &str) {
+    use parley_protocol::{Did, LineItem, Message, Money, Order, OrderStatus};
+    let person: Did = person.parse().unwrap();
+    let order = Order {
+        order: "A-FORGED".into(),
+        offer: offer.parse().unwrap(),
+        status: OrderStatus::Delivered,
+        tracking: None,
+        serial: Some("SN-X".into()),
+        warranty_until: None,
+        items: vec![LineItem {
+            what: "Kettle".into(),
+            model: None,
+            quantity: 1,
+            price: Money { amount: "1".into(), currency: "EUR".into() },
+        }],
+    };
+    let m = Message::new(Did::from_public_key(&key.to_public()), person.clone(), Body::Order(order));
+    let signed = m.sign(key).unwrap();
+    let db = sqlx::SqlitePool::connect(&acme.database_url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, recipient, document, created) VALUES ($1, 'Order', $2, $3, $4)",
+    )
+    .bind(signed.id.to_string())
+    .bind(person.as_str())
+    .bind(signed.canonical())
+    .bind(parley_protocol::Timestamp::now().to_string())
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_for_an_offer_not_accepted_or_from_another_key_is_refused() {
+    use parley_agent::records::intents::IntentFields;
+    let acme = Endpoint::start("Acme", vec![AgreementId::SdBase, AgreementId::PdcIntent]).await;
+    let (_dir, agent) = person().await;
+    agent.discover_vendor(&acme.url, None).await.unwrap();
+    agreed(&agent, "Acme", Purpose::Quote, vec![Category::Intent]).await;
+    let intent = agent
+        .vault()
+        .intents()
+        .add(IntentFields { what: Some("Kettle".into()), ..Default::default() })
+        .await
+        .unwrap();
+    agent.send_intent(intent.id.as_str(), &["Acme".into()]).await.unwrap();
+    let store = &acme.endpoint.store;
+    let held = &store.messages(Some(MessageType::Intent), 10).await.unwrap()[0];
+    let price = parley_protocol::Money { amount: "79.90".into(), currency: "EUR".into() };
+    let offer = parley_vendor::console::offer(store, &acme.endpoint.key, &held.id, price, "Kettle K2", None)
+        .await
+        .unwrap();
+    let offer = offer["id"].as_str().unwrap().to_owned();
+    agent.sync(&SyncOptions::default()).await.unwrap();
+
+    // Signed by the vendor, but for an offer the person never accepted.
+    slip_in_order(&acme, &acme.endpoint.key, &held.sender, &offer).await;
+    let report = agent.sync(&SyncOptions::default()).await.unwrap();
+    let problem = report.problems.iter().find(|p| p.error.contains("did not accept")).expect("reported");
+    assert_eq!(problem.code, parley_agent::ErrorCode::BadAnswer);
+    assert!(report.owned.is_empty());
+    let db = sqlx::SqlitePool::connect(&acme.database_url).await.unwrap();
+    sqlx::query("DELETE FROM outbox WHERE kind = 'Order'").execute(&db).await.unwrap();
+    db.close().await;
+
+    // Accepted now; an update signed by some other key is still not the vendor's.
+    agent
+        .accept_offer(&parley_agent::ids::MessageUuid::from(&offer.parse().unwrap()).to_string())
+        .await
+        .unwrap();
+    slip_in_order(&acme, &parley_protocol::SecretKey::generate(), &held.sender, &offer).await;
+    let report = agent.sync(&SyncOptions::default()).await.unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.error.contains("not by the pinned key")),
+        "{:?}",
+        report.problems
+    );
+    assert!(report.owned.is_empty());
+    assert!(agent.vault().products().list(parley_agent::records::Page::first(0)).await.unwrap().is_empty());
+    let inbox = agent.vault().inbox(None).await.unwrap();
+    assert!(inbox.iter().all(|m| m.message_type != MessageType::Order), "no forged update is kept");
+}

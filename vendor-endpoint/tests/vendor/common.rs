@@ -239,9 +239,11 @@ impl Person {
     pub fn support(&self, consent: ConsentId, text: &str) -> Verified<Message> {
         self.sign(self.message(
             Body::SupportRequest(SupportRequest {
+                kind: Default::default(),
                 subject: "Help".into(),
                 text: text.into(),
                 product: None,
+                purchase: None,
                 contact: None,
             }),
             Some(consent),

@@ -91,9 +91,11 @@ async fn message_deleted_by_retention_cannot_be_replayed(db: Db) {
     );
     let mut changed = p.message(
         Body::SupportRequest(parley_protocol::SupportRequest {
+            kind: Default::default(),
             subject: "Help".into(),
             text: "another text".into(),
             product: None,
+            purchase: None,
             contact: None,
         }),
         Some(consent),

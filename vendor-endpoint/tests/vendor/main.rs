@@ -10,6 +10,7 @@ mod console;
 mod erasure;
 mod inbox;
 mod integrations;
+mod orders;
 mod postgres_tls;
 mod refusals;
 mod store;
