@@ -192,7 +192,7 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
         descriptor, myterms, messages, inbox, access_log, healthz, openapi,
         console::auth::sign_in, console::auth::sign_out,
         console::api::me, console::api::cases, console::api::case, console::api::update_case,
-        console::api::reply, console::api::offer, console::api::add_note, console::api::alerts,
+        console::api::reply, console::api::offer, console::api::order, console::api::add_note, console::api::alerts,
         console::api::nps, console::api::staff, console::api::add_staff, console::api::disable_staff,
         console::api::rules, console::api::save_rule, console::api::agreements, console::api::set_agreements,
         console::integrations::list_webhooks, console::integrations::add_webhook,

@@ -149,6 +149,23 @@ pub async fn order_as(
     answer(store, key, &acceptance, Body::Order(order), author).await
 }
 
+/// [`order_as`] from a case's page or the API: the offer must answer that case's intent.
+pub async fn order_in_case(
+    store: &Store,
+    key: &SecretKey,
+    case: &str,
+    offer_id: &str,
+    status: OrderStatus,
+    update: OrderUpdate,
+    author: Option<&str>,
+) -> Result<serde_json::Value> {
+    let offer = store.outgoing(&normalise(offer_id)).await?;
+    if offer.document["body"]["intent"].as_str() != Some(normalise(case).as_str()) {
+        return Err(Error::Invalid(format!("offer: {} does not answer this case's intent", offer.id)));
+    }
+    order_as(store, key, &offer.id, status, update, author).await
+}
+
 /// A new order id: `A-` and eight hex digits.
 fn new_order_id() -> String {
     format!("A-{}", &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase())

@@ -14,8 +14,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::OrderUpdate;
 use super::auth::{AsAdmin, AsAgent, AsViewer, Caller, Who};
 use super::pages::{CaseQuery, NpsQuery};
+use crate::error::Error;
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
 use crate::store::cases::{CaseChanges, CaseDetail};
@@ -220,6 +222,50 @@ pub async fn offer(
     let price = Money { amount: b.price, currency: b.currency.to_ascii_uppercase() };
     let message =
         super::answer::offer_as(&e.store, &e.key, &id, price, &b.text, b.valid_until, Some(staff.who.id()))
+            .await?;
+    Ok(Json(json!({ "message": message })))
+}
+
+/// `{offer, status, tracking?, serial?, warrantyUntil?, model?}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderBody {
+    offer: String,
+    status: String,
+    tracking: Option<String>,
+    serial: Option<String>,
+    warranty_until: Option<String>,
+    model: Option<String>,
+}
+
+/// `POST /console/api/cases/{id}/order`: signs and queues an order update; `{message}`.
+#[utoipa::path(post, path = "/console/api/cases/{id}/order", tag = "console",
+    description = "Role: agent or above. An update on the order an accepted offer in this intent's case became: the first makes the order (its id, its line from the offer); each later one must follow the last (confirmed → shipped → delivered; cancelled before delivery; refunded after it).",
+    params(("id" = String, Path, description = "the case: the id of the intent that opened it")),
+    request_body(content = Object, content_type = "application/json", description = "{offer: the offer's id, status: confirmed|shipped|delivered|cancelled|refunded, tracking?: https URL, serial?, warrantyUntil?: YYYY-MM-DD, model?}"),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "{message}: the signed Order update, queued for the person's next inbox query", body = Object),
+        (status = 404, description = "not-found: no such offer", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request: the offer is not this case's or was not accepted, a status that cannot follow the last, a bad URL or date", body = Object, content_type = "application/problem+json"),
+        (status = 401, description = "not-signed-in: no session, or it ended", body = Object, content_type = "application/problem+json"),
+        (status = 403, description = "forbidden: the role may not; csrf: a write without X-CSRF-Token", body = Object, content_type = "application/problem+json"),
+    ))]
+pub async fn order(
+    State(e): State<Shared>,
+    staff: Caller<AsAgent>,
+    Path(id): Path<String>,
+    Body(b): Body<OrderBody>,
+) -> ApiResult<Value> {
+    let status = b.status.parse().map_err(|e: parley_protocol::Invalid| Error::Invalid(e.to_string()))?;
+    let update = OrderUpdate {
+        tracking: b.tracking,
+        serial: b.serial,
+        warranty_until: b.warranty_until,
+        model: b.model,
+    };
+    let message =
+        super::answer::order_in_case(&e.store, &e.key, &id, &b.offer, status, update, Some(staff.who.id()))
             .await?;
     Ok(Json(json!({ "message": message })))
 }

@@ -17,7 +17,7 @@ pub mod frame;
 pub mod integrations;
 pub mod pages;
 
-pub use answer::{offer, offer_as, order_as, reply, reply_as, OrderUpdate};
+pub use answer::{offer, offer_as, order_as, order_in_case, reply, reply_as, OrderUpdate};
 
 use std::sync::Arc;
 
@@ -60,6 +60,7 @@ pub fn router() -> Router<Arc<Endpoint>> {
         .route("/console/cases/{id}", get(pages::case).post(pages::update_case))
         .route("/console/cases/{id}/reply", post(pages::reply))
         .route("/console/cases/{id}/offer", post(pages::offer))
+        .route("/console/cases/{id}/order", post(pages::order))
         .route("/console/cases/{id}/notes", post(pages::add_note))
         .route("/console/nps", get(pages::nps))
         .route("/console/nps.csv", get(pages::nps_csv))
@@ -80,6 +81,7 @@ pub fn router() -> Router<Arc<Endpoint>> {
         .route("/console/api/cases/{id}", get(api::case).patch(api::update_case))
         .route("/console/api/cases/{id}/reply", post(api::reply))
         .route("/console/api/cases/{id}/offer", post(api::offer))
+        .route("/console/api/cases/{id}/order", post(api::order))
         .route("/console/api/cases/{id}/notes", post(api::add_note))
         .route("/console/api/alerts", get(api::alerts))
         .route("/console/api/nps", get(api::nps))

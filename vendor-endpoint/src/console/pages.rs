@@ -13,14 +13,17 @@ use parley_protocol::{AgreementId, Money};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::answer::OrderUpdate;
 use super::auth::{AsAdmin, AsAgent, AsViewer, Staff};
 use super::chart::nps_svg;
 use super::frame::{framed, html, when, Frame, PageError, PageResult};
+use crate::error::Error;
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
 use crate::store::access::Reader;
 use crate::store::cases::{Case, CaseChanges, CaseConsent, CaseDetail, CaseFilter};
 use crate::store::insights::{AlertRule, Dashboard, NpsPoint, Period};
+use crate::store::orders::{cited_purchase, purchase_in_words, OfferState};
 use crate::store::staff::{Role, StaffMember};
 
 type Shared = Arc<Endpoint>;
@@ -161,7 +164,14 @@ pub async fn cases(
 framed! {
     #[derive(Template)]
     #[template(path = "case.html")]
-    struct CasePage { detail: CaseDetail, staff: Vec<StaffMember>, can_answer: bool, receipt: Option<String> }
+    struct CasePage {
+        detail: CaseDetail,
+        staff: Vec<StaffMember>,
+        can_answer: bool,
+        receipt: Option<String>,
+        offers: Vec<OfferState>,
+        purchase: Option<String>,
+    }
 }
 
 /// The fields of a message body, in words, for the thread.
@@ -224,7 +234,16 @@ pub async fn case(State(e): State<Shared>, staff: Staff<AsViewer>, Path(id): Pat
     };
     let members = e.store.staff().await?.into_iter().filter(|s| s.disabled.is_none()).collect();
     let can_answer = staff.member.role >= Role::Agent && detail.case.deleted.is_none();
-    html(CasePage::framed(Frame::new(&e, &staff, "cases"), detail, members, can_answer, receipt))
+    let offers =
+        if detail.case.kind == "Intent" { e.store.offers_for(&detail.case.id).await? } else { Vec::new() };
+    // A warranty claim or return: checked again on the vendor's own signature.
+    let purchase = detail
+        .thread
+        .first()
+        .and_then(|m| cited_purchase(&m.document, &e.config.did))
+        .map(|c| purchase_in_words(&c));
+    let frame = Frame::new(&e, &staff, "cases");
+    html(CasePage::framed(frame, detail, members, can_answer, receipt, offers, purchase))
 }
 
 /// A reply, from the case page.
@@ -268,6 +287,36 @@ pub async fn offer(
         Money { amount: form.price.trim().to_owned(), currency: form.currency.trim().to_ascii_uppercase() };
     let until = nonempty(&form.valid_until);
     super::answer::offer_as(&e.store, &e.key, &id, price, &form.text, until, Some(&staff.member.id)).await?;
+    Ok(back_to(&id))
+}
+
+/// An order update, from an intent's case page.
+#[derive(Deserialize)]
+pub struct OrderForm {
+    offer: String,
+    status: String,
+    tracking: Option<String>,
+    serial: Option<String>,
+    warranty_until: Option<String>,
+    model: Option<String>,
+}
+
+/// `POST /console/cases/{id}/order`.
+pub async fn order(
+    State(e): State<Shared>,
+    staff: Staff<AsAgent>,
+    Path(id): Path<String>,
+    Form(form): Form<OrderForm>,
+) -> PageResult {
+    let status = form.status.parse().map_err(|e: parley_protocol::Invalid| Error::Invalid(e.to_string()))?;
+    let update = OrderUpdate {
+        tracking: nonempty(&form.tracking),
+        serial: nonempty(&form.serial),
+        warranty_until: nonempty(&form.warranty_until),
+        model: nonempty(&form.model),
+    };
+    super::answer::order_in_case(&e.store, &e.key, &id, &form.offer, status, update, Some(&staff.member.id))
+        .await?;
     Ok(back_to(&id))
 }
 

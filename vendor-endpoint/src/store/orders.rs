@@ -139,6 +139,11 @@ impl Store {
         Ok(out)
     }
 
+    /// The offers made in answer to one intent, newest first.
+    pub async fn offers_for(&self, intent: &str) -> Result<Vec<OfferState>> {
+        Ok(self.offers(1000).await?.into_iter().filter(|o| o.intent.as_deref() == Some(intent)).collect())
+    }
+
     /// The messages of one type a person sent, newest first.
     async fn messages_from(&self, sender: &str, kind: &str) -> Result<Vec<StoredMessage>> {
         let rows = sqlx::query(

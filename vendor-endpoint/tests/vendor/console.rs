@@ -183,7 +183,26 @@ async fn each_write_route_takes_its_role_and_the_csrf_token(db: Db) {
         let grant = Person::new(&v);
         grant.agreed(&v, AgreementId::SdBase, Purpose::Service, &[Category::Support]).await;
         let delivery = v.store().deliveries(&hook.id, 1).await.unwrap().remove(0).id;
+        // An offer the person accepted, for its order updates.
+        let price = parley_protocol::Money { amount: "10".into(), currency: "EUR".into() };
+        let offered =
+            parley_vendor::console::offer(v.store(), &v.endpoint.key, &offer_case, price, "Model Z", None)
+                .await
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let take = parley_protocol::OfferAcceptance { offer: offered.parse().unwrap() };
+        let mut take = p.message(parley_protocol::Body::OfferAcceptance(take), Some(quote));
+        take.thread = Some(intent.id);
+        assert_eq!(v.post(&p.sign(take)).await.0, 200);
         let api: Vec<(Method, String, Value, Role)> = vec![
+            (
+                Method::POST,
+                format!("/console/api/cases/{offer_case}/order"),
+                json!({"offer": offered, "status": "confirmed", "model": "Z"}),
+                Role::Agent,
+            ),
             (
                 Method::POST,
                 "/console/api/tokens".into(),
@@ -281,6 +300,11 @@ async fn each_write_route_takes_its_role_and_the_csrf_token(db: Db) {
             ),
             (format!("/console/cases/{case}/reply"), vec![("text", "On its way".into())], Role::Agent),
             (format!("/console/cases/{case}/notes"), vec![("text", "Noted".into())], Role::Agent),
+            (
+                format!("/console/cases/{offer_case}/order"),
+                vec![("offer", offered.clone()), ("status", "shipped".into())],
+                Role::Agent,
+            ),
             (
                 format!("/console/cases/{offer_case}/offer"),
                 vec![("price", "279".into()), ("currency", "EUR".into()), ("text", "Model Y".into())],

@@ -93,6 +93,14 @@ async fn orders_follow_accepted_offers_and_claims_cite_the_vendors_own_order(db:
         )
     );
 
+    // The console shows the order on the intent's case and the verified purchase on the claim's.
+    crate::console::staff(&v, "sam@acme.example", parley_vendor::store::staff::Role::Agent).await;
+    let c = crate::console::Console::sign_in(&v, "sam@acme.example").await;
+    let (_, page) = c.page(&format!("/console/cases/{}", intent.id)).await;
+    assert!(page.contains("data-testid=\"order-status\">delivered"), "{page}");
+    let (_, page) = c.page(&format!("/console/cases/{}", ok.id)).await;
+    assert!(page.contains("verified purchase") && page.contains("warranty until 2028-12-03"), "{page}");
+
     // Bob cites Ana's order: refused, with its own problem type.
     let bob = Person::new(&v);
     let bob_service =
