@@ -108,7 +108,7 @@ impl Store {
         let message: parley_protocol::MessageId =
             message.parse().map_err(|e| Error::Refused(format!("stored message id {message}: {e}")))?;
         for _ in 0..APPEND_ATTEMPTS {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.write_tx(self.pool()).await?;
             let last =
                 sqlx::query("SELECT seq, hash FROM access_log WHERE person = $1 ORDER BY seq DESC LIMIT 1")
                     .bind(person)

@@ -735,7 +735,7 @@ impl Store {
             None => None,
         };
         let now = Timestamp::now().to_string();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query(
             "UPDATE cases SET state = COALESCE($1, state), priority = COALESCE($2, priority),
              assignee = CASE WHEN $3 = 1 THEN $4 ELSE assignee END, updated = $5 WHERE id = $6",
@@ -787,7 +787,7 @@ impl Store {
     /// closes its alerts), and the case now waits on the person.
     pub(crate) async fn answered(&self, case_id: &str) -> Result<()> {
         let now = Timestamp::now().to_string();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         let changed = sqlx::query(
             "UPDATE cases SET first_response = COALESCE(first_response, $1), due = NULL, state = 'waiting', updated = $1
              WHERE id = $2 AND state <> 'deleted'",

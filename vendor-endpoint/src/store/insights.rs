@@ -279,7 +279,7 @@ impl Store {
         if rule.id.is_empty() {
             rule.id = uuid_v4();
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query("DELETE FROM alert_rules WHERE id = $1").bind(&rule.id).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO alert_rules (id, name, kind, score_min, score_max, keyword, first_response_hours, enabled,
@@ -486,7 +486,7 @@ impl Store {
             return Err(Error::Invalid("agreements: accept at least one".into()));
         }
         let value = serde_json::to_string(agreements).map_err(|e| Error::Invalid(e.to_string()))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         for (key, value) in [(AGREEMENTS, value), (AGREEMENTS_EFFECTIVE, Timestamp::now().date())] {
             sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")

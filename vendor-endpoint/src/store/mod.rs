@@ -205,6 +205,17 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting for it up to the busy timeout: a deferred transaction that
+    /// reads and then writes fails at once with SQLITE_BUSY when another connection
+    /// wrote in between, which the writer and the shared pool do all the time.
+    pub(crate) async fn write_tx(&self, pool: &AnyPool) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => pool.begin().await?,
+        })
+    }
+
     /// The group-commit writer's connection.
     pub(crate) fn writes(&self) -> &AnyPool {
         &self.writes
@@ -299,7 +310,7 @@ impl Store {
     /// closed once the person has the answer.
     pub(crate) async fn mark_pulled(&self, recipient: &Did, documents: &[serde_json::Value]) -> Result<()> {
         let now = Timestamp::now().to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx(&self.pool).await?;
         let mut events = Vec::new();
         for d in documents {
             let Some(id) = d["id"].as_str() else { continue };
@@ -366,7 +377,7 @@ impl Store {
         for c in consents {
             let (id, days): (String, i64) = (c.try_get("id")?, c.try_get("retention_days")?);
             let cutoff = Timestamp::from(now.get() - time::Duration::days(days)).to_string();
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write_tx(&self.pool).await?;
             deleted += writer::delete_under_consent(&mut tx, &id, Some(&cutoff)).await?;
             cases::delete_under_consent_in(&mut tx, &id, Some(&cutoff), "retention").await?;
             webhooks::purge_in(&mut tx, &id, Some(&cutoff)).await?;

@@ -168,7 +168,7 @@ impl Store {
     pub async fn add_staff(&self, email: &str, role: Role, password: &str) -> Result<StaffMember> {
         let email = check_email(email)?;
         let hash = hash_password(password)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         let number = next_number(&mut tx, "staff").await?;
         let member = StaffMember {
             id: uuid_v4(),
@@ -224,7 +224,7 @@ impl Store {
     /// Disables an account and ends its sessions.
     pub async fn disable_staff(&self, email: &str) -> Result<StaffMember> {
         let member = self.staff_member(email).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query("UPDATE staff SET disabled = $1 WHERE id = $2 AND disabled IS NULL")
             .bind(Timestamp::now().to_string())
             .bind(&member.id)
@@ -239,7 +239,7 @@ impl Store {
     pub async fn set_staff_password(&self, email: &str, password: &str) -> Result<()> {
         let member = self.staff_member(email).await?;
         let hash = hash_password(password)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(&member.id)
@@ -296,7 +296,7 @@ impl Store {
     pub async fn record_failure(&self, keys: &[&str]) -> Result<()> {
         let now = Timestamp::now().to_string();
         let stale = Timestamp::from(OffsetDateTime::now_utc() - FAILURE_WINDOW).to_string();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query("DELETE FROM sign_in_failures WHERE at < $1").bind(&stale).execute(&mut *tx).await?;
         for key in keys {
             sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")

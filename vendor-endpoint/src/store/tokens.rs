@@ -66,7 +66,7 @@ impl Store {
             ));
         }
         let secret = format!("{TOKEN_PREFIX}{}", random_token());
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         let token = ApiToken {
             id: uuid_v4(),
             number: next_number(&mut tx, "api_tokens").await?,

@@ -343,7 +343,7 @@ impl Store {
         let url = check_url(url)?;
         let events_text = parse_events(events)?;
         let secret = new_secret();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         let id = uuid_v4();
         let number = next_number(&mut tx, "webhooks").await?;
         sqlx::query(
@@ -388,7 +388,7 @@ impl Store {
     /// Removes an endpoint and its queue.
     pub async fn remove_webhook(&self, id: &str) -> Result<Webhook> {
         let hook = self.webhook(id).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -402,7 +402,7 @@ impl Store {
     pub async fn enable_webhook(&self, id: &str) -> Result<Webhook> {
         self.webhook(id).await?;
         let now = Timestamp::now().to_string();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query(
             "UPDATE webhooks SET disabled = NULL, disabled_reason = NULL, failing_since = NULL WHERE id = $1",
         )
@@ -551,7 +551,7 @@ impl Store {
     /// Records a delivery the endpoint took (a 2xx).
     pub(crate) async fn delivered(&self, c: &Claimed, status: u16) -> Result<()> {
         let now = Timestamp::now().to_string();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         let done = sqlx::query(
             "UPDATE webhook_deliveries SET state = 'delivered', delivered = $1, attempts = attempts + 1,
              last_status = $2, last_error = NULL, next_attempt = NULL, lease = NULL, lease_until = NULL
@@ -592,7 +592,7 @@ impl Store {
         disable_if_failing_since: OffsetDateTime,
     ) -> Result<()> {
         let now = Timestamp::now().to_string();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx(self.pool()).await?;
         sqlx::query(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, last_error = $2,
              state = $3, next_attempt = $4, lease = NULL, lease_until = NULL WHERE id = $5 AND lease = $6",

@@ -183,7 +183,7 @@ async fn finish_revocations(store: &Store, jobs: &[Job], outcomes: Vec<Outcome>)
 /// (the common case under load) are handled set-wise: one lookup of their ids, one of
 /// their consents, multi-row inserts; grants and revocations go one by one.
 async fn process(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let mut tx = store.writes().begin().await?;
+    let mut tx = store.write_tx(store.writes()).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut i = 0;
     while i < jobs.len() {

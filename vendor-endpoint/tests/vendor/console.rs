@@ -769,6 +769,7 @@ async fn the_api_is_in_the_openapi_document() {
         ("post", "/console/api/webhooks/{id}/enable"),
         ("get", "/console/api/webhooks/{id}/deliveries"),
         ("post", "/console/api/webhooks/{id}/deliveries/{delivery}/replay"),
+        ("post", "/console/api/cases/{id}/order"),
         ("get", "/console/api/tokens"),
         ("post", "/console/api/tokens"),
         ("delete", "/console/api/tokens/{name}"),
