@@ -122,7 +122,7 @@ async fn myterms(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
 
 #[utoipa::path(post, path = "/parley/v1/messages", tag = "messages",
     request_body(content = Object, content_type = "application/json",
-        description = "One signed person→vendor message: ConsentGrant, ConsentRevocation, Intent, Feedback, SupportRequest, OfferAcceptance or IntentWithdrawal"),
+        description = "One signed person→vendor message: ConsentGrant, ConsentRevocation, Intent, Feedback, SupportRequest, OfferAcceptance or IntentWithdrawal. A SupportRequest of kind warranty-claim or return-request carries body.purchase {order, signedOrder, digests}: the vendor's own signed Order update, which it checks was signed by its key and sent to this sender"),
     responses(
         (status = 200, description = "Stored durably (or redelivered): {receipt, answer?}; answer is the ConsentAgreement or DeletionReceipt", body = Object),
         (status = 400, description = "malformed-json, unknown-type, expired, not-yet-valid", body = Object, content_type = "application/problem+json"),
@@ -132,7 +132,7 @@ async fn myterms(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
         (status = 413, description = "too-large", body = Object, content_type = "application/problem+json"),
         (status = 415, description = "unsupported-media-type", body = Object, content_type = "application/problem+json"),
         (status = 421, description = "wrong-recipient", body = Object, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-message", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-message; unverified-purchase: a claim citing an order this vendor did not sign for its sender", body = Object, content_type = "application/problem+json"),
         (status = 503, description = "unavailable: not stored, retry", body = Object, content_type = "application/problem+json"),
     ))]
 async fn messages(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Response, Problem> {
@@ -142,7 +142,7 @@ async fn messages(State(e): State<Shared>, RawJson(body): RawJson) -> Result<Res
 #[utoipa::path(post, path = "/parley/v1/inbox", tag = "messages",
     request_body(content = Object, content_type = "application/json", description = "A signed InboxQuery, created within 5 minutes"),
     responses(
-        (status = 200, description = "{messages: [signed Offer and Reply documents addressed to the query's sender]}", body = Object),
+        (status = 200, description = "{messages: [signed Offer, Reply and Order documents addressed to the query's sender]}", body = Object),
         (status = 400, description = "malformed-json, unknown-type, expired, not-yet-valid (not created within 5 minutes of now)", body = Object, content_type = "application/problem+json"),
         (status = 401, description = "bad-proof", body = Object, content_type = "application/problem+json"),
         (status = 409, description = "replayed-id: this query was answered already", body = Object, content_type = "application/problem+json"),

@@ -5,6 +5,7 @@ mod data_integrity;
 mod jcs_vectors;
 mod messages;
 mod properties;
+mod purchase;
 mod rfc8032;
 
 use std::path::PathBuf;
