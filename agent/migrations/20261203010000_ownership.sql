@@ -11,3 +11,7 @@ CREATE UNIQUE INDEX products_by_offer ON products (offer) WHERE offer IS NOT NUL
 
 -- question, warranty-claim or return-request.
 ALTER TABLE support_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'question';
+
+-- A product the person already added for an intent (the one they mean to buy): the
+-- order that intent leads to completes it rather than adding another.
+ALTER TABLE intents ADD COLUMN product_id TEXT REFERENCES products (id) ON DELETE SET NULL;

@@ -342,6 +342,10 @@ pub(crate) struct IntentArgs {
     /// A condition an offer must meet (repeatable).
     #[arg(long = "constraint")]
     constraints: Vec<String>,
+    /// A product you already added for it (id or prefix; "" unlinks): the order it leads
+    /// to completes that product instead of adding another. Never sent.
+    #[arg(long)]
+    product: Option<String>,
     /// New state (edit only): draft, sent, offers, accepted, withdrawn, expired.
     #[arg(long)]
     state: Option<String>,
@@ -354,6 +358,7 @@ impl IntentArgs {
             what: self.what,
             by: self.by,
             constraints: (!self.constraints.is_empty()).then_some(self.constraints),
+            product: self.product,
             state: self.state.map(|s| s.parse::<IntentState>()).transpose()?,
         })
     }

@@ -29,8 +29,20 @@ fn an_accepted_offer_becomes_an_owned_product_with_a_proof_of_purchase() {
         me.grant(&v.name, "quote", "intent");
     }
     me.grant("Acme", "service", "support,product");
-    let intent =
-        me.add(&["intent", "add", "--what", "Kettle, 1.7 l", "--budget", "100", "--currency", "EUR"]);
+    // The person already noted the kettle they mean to buy, and links it to the intent.
+    let planned = me.add(&["product", "add", "--name", "Kettle for the office", "--vendor", "Acme"]);
+    let intent = me.add(&[
+        "intent",
+        "add",
+        "--what",
+        "Kettle, 1.7 l",
+        "--budget",
+        "100",
+        "--currency",
+        "EUR",
+        "--product",
+        &planned,
+    ]);
     me.ok(&["intent", "send", &intent, "--vendors", "Acme,Brew"]);
     let acme_offer = acme.cli_ok(&[
         "offer",
@@ -71,7 +83,7 @@ fn an_accepted_offer_becomes_an_owned_product_with_a_proof_of_purchase() {
     acme.cli_ok(&["order", &acme_offer, "--status", "confirmed", "--model", "K2"]);
     acme.cli_ok(&["order", &acme_offer, "--status", "shipped", "--tracking", "https://track.example/1Z999"]);
     me.ok(&["sync"]);
-    assert!(product_list(&me).is_empty(), "nothing is owned before it is delivered");
+    assert_eq!(product_list(&me)[0]["hasProof"], false, "nothing is owned before it is delivered");
     let backwards = acme.cli(&["order", &acme_offer, "--status", "confirmed"]);
     assert!(String::from_utf8_lossy(&backwards.stderr).contains("cannot become confirmed"), "{backwards:?}");
     acme.cli_ok(&[
@@ -86,7 +98,7 @@ fn an_accepted_offer_becomes_an_owned_product_with_a_proof_of_purchase() {
     ]);
     let synced = me.ok(&["sync"]);
     assert!(
-        synced.contains("Kettle K2"),
+        synced.contains("Kettle for the office"),
         "sync tells of the delivered product: {synced} {}",
         me.ok(&["audit"])
     );
@@ -94,9 +106,10 @@ fn an_accepted_offer_becomes_an_owned_product_with_a_proof_of_purchase() {
     let products = product_list(&me);
     assert_eq!(products.len(), 1, "{products:?}");
     let p = &products[0];
+    assert_eq!(p["id"].as_str(), Some(planned.as_str()), "the linked product is completed, not doubled");
     assert_eq!(
         (p["name"].as_str(), p["model"].as_str(), p["vendor"].as_str()),
-        (Some("Kettle K2"), Some("K2"), Some("Acme"))
+        (Some("Kettle for the office"), Some("K2"), Some("Acme"))
     );
     assert_eq!((p["serial"].as_str(), p["warrantyUntil"].as_str()), (Some("SN-K2-0042"), Some("2028-12-03")));
     assert_eq!(p["price"]["amount"], "79.90");

@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::ids::{ConsentRecordId, MessageUuid};
 use crate::inbox::{self, InboxState};
 use crate::outbox;
+use crate::records::intents;
 use crate::records::products::{from_order_in, Ordered, Product};
 
 /// Why an order update does not fit, in words for the person; `None` when it fits.
@@ -97,6 +98,7 @@ pub(crate) async fn apply_in(
         }
     };
     let first = order.items.first();
+    let linked = intents::linked_product_in(conn, &MessageUuid::from(&checked.offer.intent)).await?;
     let ordered = Ordered {
         offer: offer_id,
         name: first.map(|i| i.what.clone()).unwrap_or_else(|| checked.offer.text.chars().take(200).collect()),
@@ -108,6 +110,7 @@ pub(crate) async fn apply_in(
         warranty_until: order.warranty_until.clone(),
         status: order.status,
         proof: bundle.to_canonical(),
+        linked,
     };
     let Some((product, new)) = from_order_in(conn, &ordered).await? else { return Ok(None) };
     let action = if new { "product.delivered" } else { "product.order-updated" };

@@ -11,7 +11,7 @@ use super::{
     stored, Money, MAX_TEXT,
 };
 use crate::error::{Error, Result};
-use crate::ids::{IntentId, MessageUuid};
+use crate::ids::{IntentId, MessageUuid, ProductId};
 use crate::vault::Vault;
 
 state_enum! {
@@ -64,6 +64,9 @@ pub struct Intent {
     pub by: Option<String>,
     /// Conditions an offer must meet.
     pub constraints: Vec<String>,
+    /// A product the person already added for it: the order it leads to completes that
+    /// product rather than adding another. Never sent.
+    pub product_id: Option<ProductId>,
     /// Life-cycle state.
     pub state: IntentState,
     /// When it was added.
@@ -85,6 +88,8 @@ pub struct IntentFields {
     pub by: Option<String>,
     /// Replaces the constraints when given.
     pub constraints: Option<Vec<String>>,
+    /// The product it is for (id or prefix); an empty string unlinks it.
+    pub product: Option<String>,
     /// A new state.
     pub state: Option<IntentState>,
 }
@@ -111,6 +116,7 @@ fn from_row(r: &SqliteRow) -> Result<Intent> {
             column: "constraints".into(),
             value: constraints.clone(),
         })?,
+        product_id: r.get("product_id"),
         state: stored("intents", "state", r.get::<String, _>("state"))?,
         created: r.get("created"),
         updated: r.get("updated"),
@@ -134,6 +140,7 @@ impl Intents<'_> {
             budget: fields.budget,
             by: edit(None, fields.by),
             constraints: fields.constraints.unwrap_or_default(),
+            product_id: self.product(fields.product).await?.flatten(),
             state: IntentState::Draft,
             created: stamp.clone(),
             updated: stamp,
@@ -145,11 +152,11 @@ impl Intents<'_> {
 
     async fn write(&self, i: &Intent, insert: bool) -> Result<()> {
         let sql = if insert {
-            "INSERT INTO intents (what, budget_amount, budget_currency, deadline, constraints, state, created, updated, id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO intents (what, budget_amount, budget_currency, deadline, constraints, product_id, state,
+             created, updated, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         } else {
             "UPDATE intents SET what = ?, budget_amount = ?, budget_currency = ?, deadline = ?, constraints = ?,
-             state = ?, created = ?, updated = ? WHERE id = ?"
+             product_id = ?, state = ?, created = ?, updated = ? WHERE id = ?"
         };
         sqlx::query(sql)
             .bind(&i.what)
@@ -157,6 +164,7 @@ impl Intents<'_> {
             .bind(i.budget.as_ref().map(|m| &m.currency))
             .bind(&i.by)
             .bind(serde_json::to_string(&i.constraints).unwrap_or_else(|_| "[]".into()))
+            .bind(&i.product_id)
             .bind(i.state.as_str())
             .bind(&i.created)
             .bind(&i.updated)
@@ -209,6 +217,10 @@ impl Intents<'_> {
         if let Some(c) = fields.constraints {
             intent.constraints = c;
         }
+        // The link stays in the vault: it may change whatever the intent's state.
+        if let Some(product) = self.product(fields.product).await? {
+            intent.product_id = product;
+        }
         if let Some(next) = fields.state {
             if !intent.state.can_become(next) {
                 return Err(Error::invalid(
@@ -224,12 +236,44 @@ impl Intents<'_> {
         Ok(intent)
     }
 
+    /// The product a `product` field names: `None` when absent, `Some(None)` to unlink.
+    async fn product(&self, product: Option<String>) -> Result<Option<Option<ProductId>>> {
+        match product.as_deref().map(str::trim) {
+            None => Ok(None),
+            Some("") => Ok(Some(None)),
+            Some(p) => {
+                let product = self
+                    .0
+                    .products()
+                    .get(p)
+                    .await
+                    .map_err(|e| super::feedback::not_found_as_field("product", e))?;
+                Ok(Some(Some(product.id)))
+            }
+        }
+    }
+
     /// Deletes the intent.
     pub async fn delete(&self, id: &str) -> Result<Intent> {
         let intent = self.get(id).await?;
         sqlx::query("DELETE FROM intents WHERE id = ?").bind(&intent.id).execute(self.0.pool()).await?;
         Ok(intent)
     }
+}
+
+/// The product the person linked to the intent that left as `intent_message`, if any.
+pub(crate) async fn linked_product_in(
+    conn: &mut SqliteConnection,
+    intent_message: &MessageUuid,
+) -> Result<Option<crate::ids::ProductId>> {
+    let linked: Option<Option<crate::ids::ProductId>> = sqlx::query_scalar(
+        "SELECT intents.product_id FROM intents JOIN outbox
+           ON outbox.record_kind = 'intent' AND outbox.record_id = intents.id WHERE outbox.id = ?",
+    )
+    .bind(intent_message)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(linked.flatten())
 }
 
 /// Moves an intent from one of the states `from` to `to`, in the transaction that queues

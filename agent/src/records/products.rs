@@ -140,6 +140,8 @@ pub(crate) struct Ordered {
     pub status: OrderStatus,
     /// The proof of purchase, in its RFC 8785 form.
     pub proof: String,
+    /// The product the person already added for the intent, to complete.
+    pub linked: Option<ProductId>,
 }
 
 /// Records an order update on the product it concerns: a delivered order adds the
@@ -154,6 +156,42 @@ pub(crate) async fn from_order_in(
         .bind(&o.offer)
         .fetch_optional(&mut *conn)
         .await?;
+    // A product the person added for this intent and linked: completed, not doubled.
+    let linked = match (&existing, &o.linked) {
+        (None, Some(id)) if o.status == OrderStatus::Delivered => {
+            let free: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM products WHERE id = ? AND offer IS NULL")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            free.map(|_| id.clone())
+        }
+        _ => None,
+    };
+    if let Some(id) = linked {
+        sqlx::query(
+            "UPDATE products SET offer = ?, order_status = ?, proof = ?, vendor = coalesce(vendor, ?),
+             model = coalesce(model, ?), serial = coalesce(?, serial), purchased = coalesce(purchased, ?),
+             price_amount = coalesce(price_amount, ?), price_currency = coalesce(price_currency, ?),
+             warranty_until = coalesce(?, warranty_until), updated = ? WHERE id = ?",
+        )
+        .bind(&o.offer)
+        .bind(o.status.as_str())
+        .bind(&o.proof)
+        .bind(&o.vendor)
+        .bind(&o.model)
+        .bind(&o.serial)
+        .bind(&o.day)
+        .bind(o.price.as_ref().map(|m| &m.amount))
+        .bind(o.price.as_ref().map(|m| &m.currency))
+        .bind(&o.warranty_until)
+        .bind(&stamp)
+        .bind(&id)
+        .execute(&mut *conn)
+        .await?;
+        let row = sqlx::query("SELECT * FROM products WHERE id = ?").bind(&id).fetch_one(&mut *conn).await?;
+        return Ok(Some((from_row(&row), true)));
+    }
     let (id, new) = match existing {
         Some(id) => {
             sqlx::query(

@@ -2,6 +2,7 @@
 import type { IntentId } from "./IntentId";
 import type { IntentState } from "./IntentState";
 import type { Money } from "./Money";
+import type { ProductId } from "./ProductId";
 
 /**
  * An intent.
@@ -27,6 +28,11 @@ by: string | null,
  * Conditions an offer must meet.
  */
 constraints: Array<string>, 
+/**
+ * A product the person already added for it: the order it leads to completes that
+ * product rather than adding another. Never sent.
+ */
+productId: ProductId | null, 
 /**
  * Life-cycle state.
  */

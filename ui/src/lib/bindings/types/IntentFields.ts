@@ -23,6 +23,10 @@ by: string | null,
  */
 constraints: Array<string> | null, 
 /**
+ * The product it is for (id or prefix); an empty string unlinks it.
+ */
+product: string | null, 
+/**
  * A new state.
  */
 state: IntentState | null, };
