@@ -157,6 +157,7 @@ async fn bad_values_are_refused_with_the_field_named() {
         subject: Some("s".into()),
         text: Some("t".into()),
         state: None,
+        kind: None,
     };
     assert_eq!(field_of(vault.support().add(support).await.unwrap_err()), "product");
 }
@@ -171,6 +172,7 @@ async fn intents_follow_their_life_cycle() {
             budget: Some(Money { amount: "300".into(), currency: "EUR".into() }),
             by: Some("2027-01-31".into()),
             constraints: Some(vec!["no pods".into()]),
+            product: None,
             state: None,
         })
         .await
@@ -204,6 +206,7 @@ async fn support_requests_and_feedback_refer_to_real_records() {
             subject: Some("Leaks".into()),
             text: Some("Water under it".into()),
             state: None,
+            kind: None,
         })
         .await
         .unwrap();

@@ -45,6 +45,7 @@ async fn finds_records_of_every_kind_and_follows_changes() {
             subject: Some("Lid hinge".into()),
             text: Some("The lid does not close".into()),
             state: None,
+            kind: None,
         })
         .await
         .unwrap();
