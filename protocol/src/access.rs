@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::body::{text, Invalid, MAX_SHORT};
+use crate::body::{is_digest, text, Invalid, MAX_SHORT};
 use crate::ids::{MessageId, Timestamp};
 use crate::jcs;
 use crate::verify::digest_of;
@@ -133,7 +133,7 @@ impl AccessEntry {
         }
         for (name, hash) in [("hash", Some(&self.hash)), ("prev", self.prev.as_ref())] {
             if let Some(hash) = hash {
-                if !is_sha256(hash) {
+                if !is_digest(hash) {
                     return Err(Invalid::new(
                         format!("{field}.{name}"),
                         "must be sha256: and 64 lowercase hex digits",
@@ -143,11 +143,6 @@ impl AccessEntry {
         }
         Ok(())
     }
-}
-
-fn is_sha256(s: &str) -> bool {
-    let hex = s.strip_prefix("sha256:").unwrap_or("");
-    hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 impl AccessLog {
@@ -163,7 +158,7 @@ impl AccessLog {
             (Some(head), Some(last)) if head.seq < last.seq => {
                 Err(Invalid::new("body.head", "the head is behind the entries"))
             }
-            (Some(head), _) if !is_sha256(&head.hash) || head.seq == 0 => {
+            (Some(head), _) if !is_digest(&head.hash) || head.seq == 0 => {
                 Err(Invalid::new("body.head", "must name an entry (seq from 1) and its sha256: hash"))
             }
             _ => Ok(()),

@@ -734,7 +734,8 @@ impl PurchaseProof {
     }
 }
 
-fn is_digest(s: &str) -> bool {
+/// Whether `s` is `sha256:` and 64 lowercase hex digits: how digests and hashes are written.
+pub(crate) fn is_digest(s: &str) -> bool {
     let hex = s.strip_prefix("sha256:").unwrap_or("");
     hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
