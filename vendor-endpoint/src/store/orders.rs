@@ -110,8 +110,22 @@ impl Store {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
+        self.offer_states(&rows).await
+    }
+
+    /// The offers made in answer to one intent, newest first.
+    pub async fn offers_for(&self, intent: &str) -> Result<Vec<OfferState>> {
+        let rows =
+            sqlx::query(&format!("{OUTGOING} WHERE kind = 'Offer' AND in_reply_to = $1 ORDER BY seq DESC"))
+                .bind(intent)
+                .fetch_all(self.pool())
+                .await?;
+        self.offer_states(&rows).await
+    }
+
+    async fn offer_states(&self, rows: &[sqlx::any::AnyRow]) -> Result<Vec<OfferState>> {
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        for r in rows {
             let o = outgoing_row(r)?;
             let acceptance = self.acceptance_of(&o).await?;
             let orders = match &acceptance {
@@ -137,11 +151,6 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    /// The offers made in answer to one intent, newest first.
-    pub async fn offers_for(&self, intent: &str) -> Result<Vec<OfferState>> {
-        Ok(self.offers(1000).await?.into_iter().filter(|o| o.intent.as_deref() == Some(intent)).collect())
     }
 
     /// The messages of one type a person sent, newest first.
