@@ -373,6 +373,7 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     answer_file_dialog("Save the backup as", &backup);
     s.wait_value("[data-testid=backup-path]", &backup.display().to_string()).await;
     s.type_into("[data-testid=backup-passphrase]", "another long passphrase").await;
+    s.type_into("[data-testid=backup-passphrase-again]", "another long passphrase").await;
     s.click("[data-testid=export-backup]").await;
     s.wait_text("[data-testid=notice]", "Backup written").await;
     let written = std::fs::read(&backup).expect("the backup is where the dialog said");

@@ -101,7 +101,12 @@ test("export a backup to a file chosen in the file dialog", async ({ page }) => 
   await expect(page.getByLabel("File")).toHaveValue("");
   await page.getByRole("button", { name: "Choose where to save…" }).click();
   await expect(page.getByLabel("File")).toHaveValue("/home/ana/parley-backup.pbk");
-  await page.getByLabel("Backup passphrase").fill("another long passphrase");
+  await page.getByLabel("Backup passphrase", { exact: true }).fill("1234");
+  await page.getByLabel("Backup passphrase again").fill("1234");
+  await expect(page.getByRole("button", { name: "Export" })).toBeDisabled();
+  await page.getByLabel("Backup passphrase", { exact: true }).fill("another long passphrase");
+  await expect(page.getByRole("button", { name: "Export" })).toBeDisabled();
+  await page.getByLabel("Backup passphrase again").fill("another long passphrase");
   await page.getByRole("button", { name: "Export" }).click();
-  await expect(page.getByText("Backup written to /home/ana/parley-backup.pbk.")).toBeVisible();
+  await expect(page.getByTestId("backup-result")).toHaveText("Backup written to /home/ana/parley-backup.pbk.");
 });
