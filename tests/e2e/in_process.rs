@@ -84,6 +84,26 @@ pub(crate) async fn agreed(
     consent
 }
 
+/// A kettle from Acme in the vault, and a draft support request about its leak.
+pub(crate) async fn kettle_support_request(
+    agent: &Agent,
+    text: &str,
+) -> parley_agent::records::support::SupportRequest {
+    let product = agent
+        .vault()
+        .products()
+        .add(ProductFields { name: Some("Kettle".into()), vendor: Some("Acme".into()), ..Default::default() })
+        .await
+        .unwrap();
+    let fields = SupportFields {
+        product: Some(product.id.to_string()),
+        subject: Some("Leak".into()),
+        text: Some(text.into()),
+        ..Default::default()
+    };
+    agent.vault().support().add(fields).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feedback_goes_from_the_agent_api_to_the_vendors_store_with_a_verified_receipt() {
     let acme = Endpoint::start("Acme", vec![AgreementId::SdBase]).await;
@@ -117,24 +137,7 @@ async fn a_reply_comes_back_into_the_support_requests_thread() {
     let (_dir, agent) = person().await;
     agent.discover_vendor(&acme.url, None).await.unwrap();
     agreed(&agent, "Acme", Purpose::Service, vec![Category::Support, Category::Product]).await;
-    let product = agent
-        .vault()
-        .products()
-        .add(ProductFields { name: Some("Kettle".into()), vendor: Some("Acme".into()), ..Default::default() })
-        .await
-        .unwrap();
-    let request = agent
-        .vault()
-        .support()
-        .add(SupportFields {
-            product: Some(product.id.to_string()),
-            subject: Some("Leak".into()),
-            text: Some("It leaks".into()),
-            state: None,
-            kind: None,
-        })
-        .await
-        .unwrap();
+    let request = kettle_support_request(&agent, "It leaks").await;
     let sent = agent.send_support(&request.id, None).await.unwrap();
     let message = sent.messages[0].id.clone();
     let held = acme.endpoint.store.message(&message.to_message_id().to_string()).await.unwrap();
@@ -187,24 +190,7 @@ async fn the_person_sees_who_read_their_request_and_catches_a_rewritten_log() {
     let vendor = agent.discover_vendor(&acme.url, None).await.unwrap();
     assert!(vendor.access_log_url.as_deref().is_some_and(|u| u.starts_with(&acme.url)));
     agreed(&agent, "Acme", Purpose::Service, vec![Category::Support]).await;
-    let product = agent
-        .vault()
-        .products()
-        .add(ProductFields { name: Some("Kettle".into()), vendor: Some("Acme".into()), ..Default::default() })
-        .await
-        .unwrap();
-    let request = agent
-        .vault()
-        .support()
-        .add(SupportFields {
-            product: Some(product.id.to_string()),
-            subject: Some("Leak".into()),
-            text: Some("It leaks".into()),
-            state: None,
-            kind: None,
-        })
-        .await
-        .unwrap();
+    let request = kettle_support_request(&agent, "It leaks").await;
     let sent = agent.send_support(&request.id, None).await.unwrap();
     let message = sent.messages[0].id.to_message_id().to_string();
 

@@ -10,15 +10,13 @@ use std::time::{Duration, Instant};
 
 use parley_agent::exchange::SyncOptions;
 use parley_agent::records::feedback::FeedbackFields;
-use parley_agent::records::products::ProductFields;
-use parley_agent::records::support::SupportFields;
 use parley_protocol::{AgreementId, Category, Purpose};
 use parley_vendor::store::webhooks::EventType;
 use parley_vendor::webhooks::WebhookPolicy;
 use serde_json::Value;
 
 use crate::common::{Person, Vendor};
-use crate::in_process::{agreed, person, Endpoint};
+use crate::in_process::{agreed, kettle_support_request, person, Endpoint};
 use crate::interop::interop_dir;
 
 /// The Node receiver: what it printed, and the process while it runs.
@@ -132,24 +130,7 @@ async fn a_standard_webhooks_receiver_down_for_a_while_gets_every_event_once_and
         vec![Category::Support, Category::Feedback, Category::Product],
     )
     .await;
-    let product = agent
-        .vault()
-        .products()
-        .add(ProductFields { name: Some("Kettle".into()), vendor: Some("Acme".into()), ..Default::default() })
-        .await
-        .unwrap();
-    let request = agent
-        .vault()
-        .support()
-        .add(SupportFields {
-            product: Some(product.id.to_string()),
-            subject: Some("Leak".into()),
-            text: Some("It leaks at the base".into()),
-            state: None,
-            kind: None,
-        })
-        .await
-        .unwrap();
+    let request = kettle_support_request(&agent, "It leaks at the base").await;
     let support =
         agent.send_support(&request.id, None).await.unwrap().messages[0].id.to_message_id().to_string();
     let fields = FeedbackFields {

@@ -225,33 +225,43 @@ pub(crate) async fn from_order_in(
                 updated: stamp,
             };
             validate(&product)?;
-            sqlx::query(
-                "INSERT INTO products (id, name, vendor, model, serial, purchased, price_amount, price_currency,
-                 warranty_until, created, updated, offer, order_status, proof)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&product.id)
-            .bind(&product.name)
-            .bind(&product.vendor)
-            .bind(&product.model)
-            .bind(&product.serial)
-            .bind(&product.purchased)
-            .bind(product.price.as_ref().map(|m| &m.amount))
-            .bind(product.price.as_ref().map(|m| &m.currency))
-            .bind(&product.warranty_until)
-            .bind(&product.created)
-            .bind(&product.updated)
-            .bind(&o.offer)
-            .bind(o.status.as_str())
-            .bind(&o.proof)
-            .execute(&mut *conn)
-            .await?;
+            insert_in(conn, &product).await?;
+            sqlx::query("UPDATE products SET offer = ?, order_status = ?, proof = ? WHERE id = ?")
+                .bind(&o.offer)
+                .bind(o.status.as_str())
+                .bind(&o.proof)
+                .bind(&product.id)
+                .execute(&mut *conn)
+                .await?;
             (product.id, true)
         }
         None => return Ok(None),
     };
     let row = sqlx::query("SELECT * FROM products WHERE id = ?").bind(&id).fetch_one(&mut *conn).await?;
     Ok(Some((from_row(&row), new)))
+}
+
+/// Inserts a validated product's own fields (not what an order adds).
+async fn insert_in(conn: &mut sqlx::SqliteConnection, p: &Product) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO products (id, name, vendor, model, serial, purchased, price_amount, price_currency,
+         warranty_until, notes, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&p.id)
+    .bind(&p.name)
+    .bind(&p.vendor)
+    .bind(&p.model)
+    .bind(&p.serial)
+    .bind(&p.purchased)
+    .bind(p.price.as_ref().map(|m| &m.amount))
+    .bind(p.price.as_ref().map(|m| &m.currency))
+    .bind(&p.warranty_until)
+    .bind(&p.notes)
+    .bind(&p.created)
+    .bind(&p.updated)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 fn validate(p: &Product) -> Result<()> {
@@ -298,24 +308,7 @@ impl Products<'_> {
         let mut tx = self.0.pool().begin_with("BEGIN IMMEDIATE").await?;
         for p in products {
             validate(p)?;
-            sqlx::query(
-                "INSERT INTO products (id, name, vendor, model, serial, purchased, price_amount, price_currency,
-                 warranty_until, notes, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&p.id)
-            .bind(&p.name)
-            .bind(&p.vendor)
-            .bind(&p.model)
-            .bind(&p.serial)
-            .bind(&p.purchased)
-            .bind(p.price.as_ref().map(|m| &m.amount))
-            .bind(p.price.as_ref().map(|m| &m.currency))
-            .bind(&p.warranty_until)
-            .bind(&p.notes)
-            .bind(&p.created)
-            .bind(&p.updated)
-            .execute(&mut *tx)
-            .await?;
+            insert_in(&mut tx, p).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -13,7 +13,7 @@ use parley_protocol::{
 };
 use serde_json::{json, Value};
 
-use crate::vector;
+use crate::{check_vectors, vector};
 
 const WHEN: OffsetDateTime = datetime!(2026-12-03 10:00:00 UTC);
 
@@ -169,17 +169,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[test]
 fn vectors_are_what_this_code_makes() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/access-log");
-    for (name, content) in files() {
-        if std::env::var_os("PARLEY_WRITE_VECTORS").is_some() {
-            std::fs::write(dir.join(name), &content).unwrap();
-        }
-        assert_eq!(
-            String::from_utf8(vector(&format!("access-log/{name}"))).unwrap(),
-            content,
-            "{name} changed: the wire format of the access log moved"
-        );
-    }
+    check_vectors("access-log", files(), "the access log");
 }
 
 #[test]

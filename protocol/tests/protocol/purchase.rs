@@ -16,7 +16,7 @@ use parley_protocol::{
 };
 use serde_json::{json, Value};
 
-use crate::vector;
+use crate::{check_vectors, vector};
 
 const WHEN: OffsetDateTime = datetime!(2026-12-03 10:00:00 UTC);
 const INTENT: &str = "urn:uuid:1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b";
@@ -140,17 +140,7 @@ fn files() -> Vec<(&'static str, String)> {
 
 #[test]
 fn vectors_are_what_this_code_makes() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/purchase");
-    for (name, content) in files() {
-        if std::env::var_os("PARLEY_WRITE_VECTORS").is_some() {
-            std::fs::write(dir.join(name), &content).unwrap();
-        }
-        assert_eq!(
-            String::from_utf8(vector(&format!("purchase/{name}"))).unwrap(),
-            content,
-            "{name} changed: the wire format of orders or proofs of purchase moved"
-        );
-    }
+    check_vectors("purchase", files(), "orders or proofs of purchase");
 }
 
 #[test]

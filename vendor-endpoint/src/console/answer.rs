@@ -8,7 +8,9 @@ use parley_protocol::{
 };
 
 use crate::error::{Error, Result};
+use crate::store::orders::Outgoing;
 use crate::store::Store;
+use serde::Deserialize;
 
 /// Sends a signed `Reply` to the person who sent `message_id`; returns the document.
 pub async fn reply(
@@ -93,6 +95,19 @@ pub struct OrderUpdate {
     pub model: Option<String>,
 }
 
+/// An order update as the console's case page and API send it; an empty field is no
+/// field (a form sends every input).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderRequest {
+    offer: String,
+    status: String,
+    tracking: Option<String>,
+    serial: Option<String>,
+    warranty_until: Option<String>,
+    model: Option<String>,
+}
+
 /// Sends a signed `Order` update for the offer `offer_id`, which the person must have
 /// accepted: the first update makes the order (its id, its line from the offer); each
 /// later one must be a status that can follow the last. Returns the document.
@@ -105,6 +120,41 @@ pub async fn order_as(
     author: Option<&str>,
 ) -> Result<serde_json::Value> {
     let offer = store.outgoing(&normalise(offer_id)).await?;
+    send_order(store, key, offer, status, update, author).await
+}
+
+/// [`order_as`] from a case's page or the API: the offer must answer that case's intent.
+pub async fn order_in_case(
+    store: &Store,
+    key: &SecretKey,
+    case: &str,
+    request: OrderRequest,
+    author: Option<&str>,
+) -> Result<serde_json::Value> {
+    let status =
+        request.status.parse().map_err(|e: parley_protocol::Invalid| Error::Invalid(e.to_string()))?;
+    let given = |field: Option<String>| field.filter(|v| !v.trim().is_empty());
+    let update = OrderUpdate {
+        tracking: given(request.tracking),
+        serial: given(request.serial),
+        warranty_until: given(request.warranty_until),
+        model: given(request.model),
+    };
+    let offer = store.outgoing(&normalise(&request.offer)).await?;
+    if offer.document["body"]["intent"].as_str() != Some(normalise(case).as_str()) {
+        return Err(Error::Invalid(format!("offer: {} does not answer this case's intent", offer.id)));
+    }
+    send_order(store, key, offer, status, update, author).await
+}
+
+async fn send_order(
+    store: &Store,
+    key: &SecretKey,
+    offer: Outgoing,
+    status: OrderStatus,
+    update: OrderUpdate,
+    author: Option<&str>,
+) -> Result<serde_json::Value> {
     if offer.kind != "Offer" {
         return Err(Error::Invalid(format!("{} is a {}, not an offer", offer.id, offer.kind)));
     }
@@ -147,23 +197,6 @@ pub async fn order_as(
         items,
     };
     answer(store, key, &acceptance, Body::Order(order), author).await
-}
-
-/// [`order_as`] from a case's page or the API: the offer must answer that case's intent.
-pub async fn order_in_case(
-    store: &Store,
-    key: &SecretKey,
-    case: &str,
-    offer_id: &str,
-    status: OrderStatus,
-    update: OrderUpdate,
-    author: Option<&str>,
-) -> Result<serde_json::Value> {
-    let offer = store.outgoing(&normalise(offer_id)).await?;
-    if offer.document["body"]["intent"].as_str() != Some(normalise(case).as_str()) {
-        return Err(Error::Invalid(format!("offer: {} does not answer this case's intent", offer.id)));
-    }
-    order_as(store, key, &offer.id, status, update, author).await
 }
 
 /// A new order id: `A-` and eight hex digits.

@@ -14,10 +14,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::answer::OrderUpdate;
+use super::answer::OrderRequest;
 use super::auth::{AsAdmin, AsAgent, AsViewer, Caller, Who};
 use super::pages::{CaseQuery, NpsQuery};
-use crate::error::Error;
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
 use crate::store::cases::{CaseChanges, CaseDetail};
@@ -226,18 +225,6 @@ pub async fn offer(
     Ok(Json(json!({ "message": message })))
 }
 
-/// `{offer, status, tracking?, serial?, warrantyUntil?, model?}`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OrderBody {
-    offer: String,
-    status: String,
-    tracking: Option<String>,
-    serial: Option<String>,
-    warranty_until: Option<String>,
-    model: Option<String>,
-}
-
 /// `POST /console/api/cases/{id}/order`: signs and queues an order update; `{message}`.
 #[utoipa::path(post, path = "/console/api/cases/{id}/order", tag = "console",
     description = "Role: agent or above. An update on the order an accepted offer in this intent's case became: the first makes the order (its id, its line from the offer); each later one must follow the last (confirmed → shipped → delivered; cancelled before delivery; refunded after it).",
@@ -255,18 +242,9 @@ pub async fn order(
     State(e): State<Shared>,
     staff: Caller<AsAgent>,
     Path(id): Path<String>,
-    Body(b): Body<OrderBody>,
+    Body(b): Body<OrderRequest>,
 ) -> ApiResult<Value> {
-    let status = b.status.parse().map_err(|e: parley_protocol::Invalid| Error::Invalid(e.to_string()))?;
-    let update = OrderUpdate {
-        tracking: b.tracking,
-        serial: b.serial,
-        warranty_until: b.warranty_until,
-        model: b.model,
-    };
-    let message =
-        super::answer::order_in_case(&e.store, &e.key, &id, &b.offer, status, update, Some(staff.who.id()))
-            .await?;
+    let message = super::answer::order_in_case(&e.store, &e.key, &id, b, Some(staff.who.id())).await?;
     Ok(Json(json!({ "message": message })))
 }
 

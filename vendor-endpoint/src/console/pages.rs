@@ -13,11 +13,10 @@ use parley_protocol::{AgreementId, Money};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::answer::OrderUpdate;
+use super::answer::OrderRequest;
 use super::auth::{AsAdmin, AsAgent, AsViewer, Staff};
 use super::chart::nps_svg;
 use super::frame::{framed, html, when, Frame, PageError, PageResult};
-use crate::error::Error;
 use crate::pipeline::Endpoint;
 use crate::problem::{Problem, ProblemKind};
 use crate::store::access::Reader;
@@ -290,33 +289,14 @@ pub async fn offer(
     Ok(back_to(&id))
 }
 
-/// An order update, from an intent's case page.
-#[derive(Deserialize)]
-pub struct OrderForm {
-    offer: String,
-    status: String,
-    tracking: Option<String>,
-    serial: Option<String>,
-    warranty_until: Option<String>,
-    model: Option<String>,
-}
-
 /// `POST /console/cases/{id}/order`.
 pub async fn order(
     State(e): State<Shared>,
     staff: Staff<AsAgent>,
     Path(id): Path<String>,
-    Form(form): Form<OrderForm>,
+    Form(form): Form<OrderRequest>,
 ) -> PageResult {
-    let status = form.status.parse().map_err(|e: parley_protocol::Invalid| Error::Invalid(e.to_string()))?;
-    let update = OrderUpdate {
-        tracking: nonempty(&form.tracking),
-        serial: nonempty(&form.serial),
-        warranty_until: nonempty(&form.warranty_until),
-        model: nonempty(&form.model),
-    };
-    super::answer::order_in_case(&e.store, &e.key, &id, &form.offer, status, update, Some(&staff.member.id))
-        .await?;
+    super::answer::order_in_case(&e.store, &e.key, &id, form, Some(&staff.member.id)).await?;
     Ok(back_to(&id))
 }
 
