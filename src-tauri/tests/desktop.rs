@@ -174,6 +174,20 @@ impl Session {
         .await
     }
 
+    /// Writes the window as it is to `target/screenshots/NAME.png`.
+    async fn screenshot(&self, name: &str) {
+        let shot = self.send(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            shot.as_str().unwrap_or_default(),
+        )
+        .expect("screenshot is base64");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join(format!("{name}.png")), &png).unwrap();
+    }
+
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.send(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
@@ -267,14 +281,7 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.wait_text("[data-testid=product-list]", "Kettle K2").await;
     s.wait_text("[data-testid=product-detail]", "No warranty date").await;
 
-    let shot = s.send(reqwest::Method::GET, "/screenshot", None).await;
-    let png =
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, shot.as_str().unwrap_or_default())
-            .expect("screenshot is base64");
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("desktop-products.png"), &png).unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    s.screenshot("desktop-products").await;
 
     // The product is in the encrypted vault, not in plain text on disk.
     let db = std::fs::read(vault.join("vault.db")).unwrap();
@@ -351,9 +358,15 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.click("[data-testid=sync-now]").await;
     notifications.wait_for("Espresso EM-3 was delivered");
     s.wait_text("[data-testid=order-progress]", "Delivered").await;
+    let scroll = "document.querySelector('[data-testid=order-progress]').scrollIntoView({block: 'center'});";
+    s.send(reqwest::Method::POST, "/execute/sync", Some(json!({"script": scroll, "args": []}))).await;
+    s.screenshot("desktop-order").await;
     s.click("[data-testid=nav-products]").await;
     s.wait_text("[data-testid=product-list]", "Espresso EM-3").await;
     s.wait_text("[data-testid=product-list]", "Proof of purchase").await;
+    s.click("[data-testid=proof-badge]").await;
+    s.wait_text("[data-testid=proof-of-purchase]", "signed order updates").await;
+    s.screenshot("desktop-proof").await;
 
     // A backup to a file chosen in the system's own save dialog, typed into as a
     // person would (xdotool), then written with progress: encrypted, no plain text.

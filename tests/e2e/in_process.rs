@@ -321,10 +321,7 @@ async fn an_order_for_an_offer_not_accepted_or_from_another_key_is_refused() {
     db.close().await;
 
     // Accepted now; an update signed by some other key is still not the vendor's.
-    agent
-        .accept_offer(&parley_agent::ids::MessageUuid::from(&offer.parse().unwrap()).to_string())
-        .await
-        .unwrap();
+    agent.accept_offer(parley_agent::ids::MessageUuid::from(&offer.parse().unwrap()).as_str()).await.unwrap();
     slip_in_order(&acme, &parley_protocol::SecretKey::generate(), &held.sender, &offer).await;
     let report = agent.sync(&SyncOptions::default()).await.unwrap();
     assert!(
