@@ -54,6 +54,25 @@ pub struct InboxMessage {
     pub created: String,
     /// When it arrived here.
     pub received: String,
+    /// When the person first saw it; `None` while unread.
+    pub read: Option<String>,
+    /// The person's record it answers (their feedback, support request or intent), when
+    /// it answers one still in the vault.
+    pub about: Option<InboxAbout>,
+}
+
+/// The record of the person's a vendor's message answers, to show the answer under it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct InboxAbout {
+    /// `feedback`, `support` or `intent`.
+    pub kind: String,
+    /// The record's id.
+    pub id: String,
+    /// What the person calls it: the product (or vendor) of a feedback, a support
+    /// request's subject, what an intent asks for.
+    pub title: String,
 }
 
 fn from_row(r: &SqliteRow) -> Result<InboxMessage> {
@@ -75,11 +94,28 @@ fn from_row(r: &SqliteRow) -> Result<InboxMessage> {
         message,
         created: r.get("created"),
         received: r.get("received"),
+        read: r.get("read"),
+        about: match (r.get::<Option<String>, _>("about_kind"), r.get::<Option<String>, _>("about_title")) {
+            (Some(kind), Some(title)) => Some(InboxAbout { kind, id: r.get("about_id"), title }),
+            _ => None,
+        },
     })
 }
 
-const SELECT: &str =
-    "SELECT inbox.*, vendors.name AS vendor_name FROM inbox JOIN vendors ON vendors.id = inbox.vendor_id";
+/// An inbox row with its vendor's name and the person's record it answers: the
+/// person's message that started the thread (or, for offers and orders, the intent
+/// message) names the record in the outbox.
+const SELECT: &str = "SELECT inbox.*, vendors.name AS vendor_name,
+        asked.record_kind AS about_kind, asked.record_id AS about_id,
+        CASE asked.record_kind
+            WHEN 'feedback' THEN (SELECT coalesce(p.name, v.name) FROM feedback f
+                                  LEFT JOIN products p ON p.id = f.product_id
+                                  LEFT JOIN vendors v ON v.id = f.vendor_id WHERE f.id = asked.record_id)
+            WHEN 'support' THEN (SELECT s.subject FROM support_requests s WHERE s.id = asked.record_id)
+            WHEN 'intent' THEN (SELECT i.what FROM intents i WHERE i.id = asked.record_id)
+        END AS about_title
+    FROM inbox JOIN vendors ON vendors.id = inbox.vendor_id
+    LEFT JOIN outbox asked ON asked.id = coalesce(inbox.intent, inbox.thread)";
 
 /// Whether a message with this id was stored already.
 pub(crate) async fn holds(conn: &mut SqliteConnection, id: &MessageUuid) -> Result<bool> {
@@ -199,6 +235,29 @@ impl Vault {
                        coalesce(inbox.thread, inbox.id)) DESC, coalesce(inbox.thread, inbox.id), inbox.created"
         ))
         .bind(vendor_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Marks messages as seen by the person (those already seen keep their first time).
+    pub async fn mark_read(&self, ids: &[MessageUuid]) -> Result<()> {
+        let ids = serde_json::to_string(ids).expect("ids serialize");
+        sqlx::query(
+            "UPDATE inbox SET read = ? WHERE read IS NULL AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(now())
+        .bind(ids)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Messages the person has not seen yet, newest arrival first.
+    pub async fn unread(&self) -> Result<Vec<InboxMessage>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE inbox.read IS NULL ORDER BY inbox.received DESC, inbox.rowid DESC"
+        ))
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(from_row).collect()

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use parley_agent::exchange::{SyncOptions, SyncReport};
 use parley_agent::ids::ProductId;
+use parley_protocol::MessageType;
 use tauri::Manager;
 use tauri_plugin_notification::NotificationExt;
 
@@ -38,8 +39,8 @@ pub async fn sync(s: &AppState, now: bool) -> Result<SyncReport, CommandError> {
                     &format!("{vendor} delivered it: it is in your products, with its proof of purchase"),
                 );
             }
-            if report.received > report.owned.len() {
-                notify(s, "New offers and replies", &format!("{} new in your inbox", report.received));
+            if report.received > 0 {
+                tell_arrivals(s, &agent, report.received).await;
             }
         }
         Err(e) => {
@@ -49,6 +50,24 @@ pub async fn sync(s: &AppState, now: bool) -> Result<SyncReport, CommandError> {
     }
     s.set_sync_status(status);
     Ok(result?)
+}
+
+/// Tells who answered what: a desktop notification per arrival (a delivered order is
+/// told as the product it added), and an `arrived` event the app shows as a notice
+/// that opens the message.
+async fn tell_arrivals(s: &AppState, agent: &parley_agent::Agent, received: usize) {
+    let Ok(unread) = agent.vault().unread().await else { return };
+    let arrived: Vec<_> = unread.into_iter().take(received).collect();
+    let told: Vec<_> = arrived
+        .iter()
+        .filter(|m| !(m.message_type == MessageType::Order && m.body["status"] == "delivered"))
+        .cloned()
+        .collect();
+    for a in crate::news::notifications(&told) {
+        notify(s, &a.title, &a.body);
+    }
+    let all = crate::news::notifications(&arrived);
+    s.emit("arrived", serde_json::to_value(all).unwrap_or_default());
 }
 
 fn notify(s: &AppState, title: &str, body: &str) {

@@ -64,6 +64,7 @@ macro_rules! commands {
                 ));
             )*
             exporter.add::<crate::error::CommandError>();
+            exporter.add::<crate::news::Arrival>();
             (functions, exporter.names)
         }
     };

@@ -5,6 +5,7 @@
 //! are checked against them.
 
 use parley_agent::ErrorCode;
+use parley_protocol::{Category, Purpose};
 use serde::Serialize;
 
 /// What a failure is, for the UI to act on.
@@ -32,23 +33,49 @@ pub struct CommandError {
     pub code: Code,
     /// One line a person can act on.
     pub message: String,
+    /// With `consent-missing`: what consent would let the message go, so the app can
+    /// ask for it there and then.
+    pub consent: Option<ConsentNeeded>,
+}
+
+/// The consent a message waits for: the vendor, what the message carries, what for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ConsentNeeded {
+    /// The vendor's name.
+    pub vendor: String,
+    /// What the message would carry.
+    pub category: Category,
+    /// The purposes that would cover it, the usual one first.
+    pub purposes: Vec<Purpose>,
 }
 
 impl CommandError {
     /// A failure of the app's own (a bad argument, a dialog that closed, …), which the UI
     /// shows as it is.
     pub(crate) fn other(message: impl Into<String>) -> Self {
-        Self { code: Code::Agent(ErrorCode::Other), message: message.into() }
+        Self { code: Code::Agent(ErrorCode::Other), message: message.into(), consent: None }
     }
 
     pub(crate) fn locked() -> Self {
-        Self { code: Code::App(AppCode::Locked), message: "the vault is locked: unlock it first".into() }
+        Self {
+            code: Code::App(AppCode::Locked),
+            message: "the vault is locked: unlock it first".into(),
+            consent: None,
+        }
     }
 }
 
 impl From<parley_agent::Error> for CommandError {
     fn from(e: parley_agent::Error) -> Self {
-        Self { code: Code::Agent(e.code()), message: e.to_string() }
+        let consent = match &e {
+            parley_agent::Error::ConsentMissing { vendor, category, purposes } => Some(ConsentNeeded {
+                vendor: vendor.clone(),
+                category: *category,
+                purposes: purposes.clone(),
+            }),
+            _ => None,
+        };
+        Self { code: Code::Agent(e.code()), message: e.to_string(), consent }
     }
 }
 
@@ -61,7 +88,18 @@ mod tests {
         let e: CommandError = parley_agent::Error::WrongPassphrase.into();
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
-            serde_json::json!({"code": "wrong-passphrase", "message": "wrong passphrase"})
+            serde_json::json!({"code": "wrong-passphrase", "message": "wrong passphrase", "consent": null})
+        );
+        let missing: CommandError = parley_agent::Error::ConsentMissing {
+            vendor: "Acme".into(),
+            category: Category::Feedback,
+            purposes: vec![Purpose::Improvement],
+        }
+        .into();
+        assert_eq!(
+            serde_json::to_value(&missing).unwrap()["consent"],
+            serde_json::json!({"vendor": "Acme", "category": "feedback", "purposes": ["improvement"]}),
+            "the app asks for exactly this consent"
         );
         assert_eq!(serde_json::to_value(CommandError::locked()).unwrap()["code"], "locked");
         assert_eq!(serde_json::to_value(CommandError::other("no")).unwrap()["code"], "other");

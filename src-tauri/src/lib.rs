@@ -10,6 +10,7 @@ pub mod background;
 pub mod commands;
 mod contract;
 pub mod error;
+pub mod news;
 pub mod state;
 
 use parley_agent::KdfParams;

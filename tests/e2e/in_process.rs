@@ -151,6 +151,15 @@ async fn a_reply_comes_back_into_the_support_requests_thread() {
     let inbox = agent.vault().inbox(None).await.unwrap();
     assert_eq!(inbox[0].thread.as_ref(), Some(&message), "in the request's thread");
     assert_eq!(inbox[0].message_type, MessageType::Reply);
+    let about = inbox[0].about.as_ref().expect("the reply names the request it answers");
+    assert_eq!(
+        (about.kind.as_str(), about.id.as_str(), about.title.as_str()),
+        ("support", request.id.as_str(), "Leak")
+    );
+    assert_eq!(agent.vault().unread().await.unwrap().len(), 1, "a new reply is unread");
+    agent.vault().mark_read(&[inbox[0].id.clone()]).await.unwrap();
+    assert!(agent.vault().unread().await.unwrap().is_empty());
+    assert!(agent.vault().inbox(None).await.unwrap()[0].read.is_some(), "seen, with when");
     let answered = agent.vault().support().get(&request.id).await.unwrap();
     assert_eq!(answered.state, SupportState::Answered);
     let again = agent.sync(&SyncOptions::default()).await.unwrap();

@@ -3,6 +3,7 @@
 use parley_agent::exchange::Sent;
 use parley_agent::records::consents::Consent;
 use parley_agent::records::consents::ConsentFields;
+use parley_agent::records::feedback::FeedbackFields;
 use parley_agent::records::intents::IntentFields;
 use parley_agent::records::products::{Attachment, Product, ProductFields, Warranty};
 use parley_agent::records::support::SupportFields;
@@ -90,6 +91,14 @@ pub struct ProductUpdate {
 pub struct IntentUpdate {
     pub id: String,
     pub fields: IntentFields,
+}
+
+/// Changing a draft feedback.
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackUpdate {
+    pub id: String,
+    pub fields: FeedbackFields,
 }
 
 /// Changing a support request (e.g. closing it).

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use parley_agent::access::VendorReads;
 use parley_agent::audit::{AuditEntry, AuditReport};
 use parley_agent::exchange::{Preview, Sent, SyncReport};
+use parley_agent::ids::MessageUuid;
 use parley_agent::inbox::InboxMessage;
 use parley_agent::outbox::{OutboxFilter, OutboxItem, SharedWithVendor};
 use parley_agent::records::consents::{Consent, ConsentFields};
@@ -276,6 +277,11 @@ commands! {
     /// Writes a feedback.
     feedback_add(s, fields: FeedbackFields) -> Feedback { s.agent()?.vault().feedback().add(fields).await? }
 
+    /// Changes a draft feedback.
+    feedback_update(s, update: FeedbackUpdate) -> Feedback {
+        s.agent()?.vault().feedback().update(&update.id, update.fields).await?
+    }
+
     /// Deletes a feedback.
     feedback_delete(s, id: String) -> () { s.agent()?.vault().feedback().delete(&id).await?; }
 
@@ -313,6 +319,15 @@ commands! {
 
     /// Offers and replies, by thread.
     inbox(s, vendor: Option<String>) -> Vec<InboxMessage> { s.agent()?.vault().inbox(vendor.as_deref()).await? }
+
+    /// What vendors sent that the person has not seen yet, newest first.
+    inbox_unread(s) -> Vec<InboxMessage> { s.agent()?.vault().unread().await? }
+
+    /// Marks messages as seen.
+    inbox_mark_read(s, ids: Vec<String>) -> () {
+        let ids = ids.iter().map(|id| MessageUuid::parse(id)).collect::<Result<Vec<_>, _>>()?;
+        s.agent()?.vault().mark_read(&ids).await?
+    }
 
     /// Messages waiting to leave (all of them with `all`).
     outbox(s, all: bool) -> Vec<OutboxItem> {

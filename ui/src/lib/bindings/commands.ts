@@ -1,6 +1,6 @@
 // Generated from src-tauri's command list: do not edit. Regenerate with
 // `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-desktop --lib bindings`.
-import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, BackupPick, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, TrustKey, VaultStatus, Vendor, VendorReads } from "./index";
+import type { Attachment, AttachmentContent, AuditEntry, AuditReport, BackupFile, BackupPick, Consent, ConsentFields, ConsentOutcome, Feedback, FeedbackFields, FeedbackUpdate, InboxMessage, Intent, IntentCast, IntentFields, IntentUpdate, NewAttachment, NewVendor, OutboxItem, PassphraseChange, Preview, Product, ProductDetail, ProductFields, ProductQuery, ProductRow, ProductUpdate, Revocation, SearchHit, SendRecord, Sent, Settings, SharedWithVendor, SupportFields, SupportRequest, SupportUpdate, SyncReport, SyncStatus, TrustKey, VaultStatus, Vendor, VendorReads } from "./index";
 import { call } from "../ipc";
 
 /**
@@ -286,6 +286,13 @@ export function feedbackAdd(fields: FeedbackFields): Promise<Feedback> {
 }
 
 /**
+ * Changes a draft feedback.
+ */
+export function feedbackUpdate(update: FeedbackUpdate): Promise<Feedback> {
+  return call("feedback_update", { update });
+}
+
+/**
  * Deletes a feedback.
  */
 export function feedbackDelete(id: string): Promise<null> {
@@ -353,6 +360,20 @@ export function supportSend(send: SendRecord): Promise<Sent> {
  */
 export function inbox(vendor: string | null): Promise<Array<InboxMessage>> {
   return call("inbox", { vendor });
+}
+
+/**
+ * What vendors sent that the person has not seen yet, newest first.
+ */
+export function inboxUnread(): Promise<Array<InboxMessage>> {
+  return call("inbox_unread", {});
+}
+
+/**
+ * Marks messages as seen.
+ */
+export function inboxMarkRead(ids: Array<string>): Promise<null> {
+  return call("inbox_mark_read", { ids });
 }
 
 /**
