@@ -3,15 +3,18 @@
 // as `{code, message}` and are thrown as `ParleyError`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { Code, CommandError } from "./bindings";
+import type { Code, CommandError, ConsentNeeded } from "./bindings";
 
 /** A command's failure: the code Rust gave (generated, so branches on it are checked),
  *  or `ipc` when the call itself failed. */
 export class ParleyError extends Error {
   readonly code: Code | "ipc";
-  constructor(e: { code: Code | "ipc"; message: string }) {
+  /** With `consent-missing`: the consent that would let the message go. */
+  readonly consent: ConsentNeeded | null;
+  constructor(e: { code: Code | "ipc"; message: string; consent?: ConsentNeeded | null }) {
     super(e.message);
     this.code = e.code;
+    this.consent = e.consent ?? null;
   }
 }
 
@@ -28,7 +31,7 @@ export async function call<T>(command: string, args: Record<string, unknown>): P
   }
 }
 
-/** Events Rust sends: `vault-locked`, `sync-status`, `backup-progress`. */
+/** Events Rust sends: `vault-locked`, `sync-status`, `backup-progress`, `arrived`. */
 export function onEvent<T>(name: string, handler: (payload: T) => void): Promise<UnlistenFn> {
   return listen<T>(name, (event) => handler(event.payload));
 }

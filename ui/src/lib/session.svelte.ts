@@ -1,10 +1,11 @@
 // What the whole UI shares: the vault's status, the screen shown, the sync status,
 // and one line of news or error at a time.
 import * as api from "./bindings/commands";
-import type { SyncStatus, VaultStatus } from "./bindings";
+import type { Arrival, SyncStatus, VaultStatus } from "./bindings";
 import { messageOf, onEvent, ParleyError } from "./ipc";
 
 export type Screen =
+  | "inbox"
   | "products"
   | "intents"
   | "feedback"
@@ -26,7 +27,32 @@ export const session = $state({
   errorCode: null as ParleyError["code"] | null,
   /** Counts finished syncs: screens showing what vendors send reload when it moves. */
   syncs: 0,
+  /** Messages from vendors the person has not seen yet. */
+  unread: 0,
+  /** What the last sync brought, told as "who answered what"; each opens its message. */
+  arrivals: [] as Arrival[],
+  /** The result of "Sync now", shown beside the button. */
+  syncResult: null as { ok: boolean; text: string } | null,
 });
+
+/** Counts what is unread again (after a sync, or after the person saw something). */
+export async function refreshUnread(): Promise<void> {
+  try {
+    session.unread = (await api.inboxUnread()).length;
+  } catch {
+    // Locked meanwhile: the count comes back with the next unlock.
+  }
+}
+
+/** Marks messages seen once they are shown to the person. */
+export async function markRead(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await api.inboxMarkRead(ids);
+  } finally {
+    await refreshUnread();
+  }
+}
 
 export function go(screen: Screen, focus: string | null = null): void {
   session.screen = screen;
@@ -62,7 +88,14 @@ export async function listenToRust(): Promise<void> {
   });
   await onEvent<SyncStatus>("sync-status", (s) => {
     session.sync = s;
-    if (s.state !== "syncing") session.syncs += 1;
+    if (s.state !== "syncing") {
+      session.syncs += 1;
+      void refreshUnread();
+    }
+  });
+  await onEvent<Arrival[]>("arrived", (arrived) => {
+    session.arrivals = arrived;
+    void refreshUnread();
   });
 }
 
