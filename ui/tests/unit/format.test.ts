@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deliveryLabel, field, npsGroup, warrantyLabel } from "../../src/lib/format";
+import { bodyInWords, deliveryLabel, field, headline, npsGroup, summaryInWords, warrantyLabel } from "../../src/lib/format";
+import { explanation, question } from "../../src/lib/consent.svelte";
 import type { OutboxItem } from "../../src/lib/bindings";
 
 describe("warrantyLabel", () => {
@@ -40,5 +41,33 @@ describe("deliveryLabel", () => {
     expect(deliveryLabel(item({ state: "delivered" }))).toBe("Delivered to Acme (receipt verified)");
     expect(deliveryLabel(item({ lastError: "cannot reach" }))).toBe("Queued for Acme: cannot reach");
     expect(deliveryLabel(item({ state: "rejected", lastError: "no-consent: none" }))).toBe("Refused by Acme: no-consent: none");
+  });
+});
+
+describe("messages in words", () => {
+  it("says what a feedback carries, field by field", () => {
+    const rows = bodyInWords("Feedback", {
+      about: "product", score: 9, text: "Quiet", suggestions: ["A longer cord"],
+      product: { name: "Kettle K2", serial: "SN-778", price: { amount: "79.90", currency: "EUR" } },
+    });
+    expect(rows).toEqual([
+      ["Your score", "9 out of 10"],
+      ["What you think", "Quiet"],
+      ["Suggestions", "A longer cord"],
+      ["The product", "Kettle K2, serial SN-778, for 79.90 EUR"],
+    ]);
+    expect(summaryInWords("Intent", { what: "Milk jug" })).toBe("What you want: Milk jug");
+  });
+
+  it("names who answered what", () => {
+    const about = { kind: "feedback", id: "f1", title: "Kettle K2" };
+    expect(headline({ vendor: "Acme", type: "Reply", body: { text: "Thanks" }, about })).toBe("Acme replied about Kettle K2");
+    expect(headline({ vendor: "Acme", type: "Order", body: { status: "shipped" }, about: null })).toBe("Your order from Acme is on its way");
+  });
+
+  it("asks for a consent in one sentence", () => {
+    const need = { vendor: "Acme Kettles", category: "feedback" as const, purposes: ["improvement" as const] };
+    expect(question(need, ["feedback", "product"])).toBe("Let Acme Kettles receive my feedback and the product it is about, for 1 year?");
+    expect(explanation(need)).toContain("only to learn from it and improve");
   });
 });
