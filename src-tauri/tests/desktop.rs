@@ -3,9 +3,12 @@
 //! (the test command runs the suite under Xvfb). It creates a vault, adds a product and
 //! sees it listed (a screenshot is written to `target/screenshots/desktop-products.png`),
 //! then walks the loop with a real `parley-vendor` on a loopback port: add the vendor by
-//! URL, proffer a consent it agrees to, send feedback, receive the vendor's reply and
-//! its desktop notification (seen on a private D-Bus session bus, which the test
-//! command provides), and export a backup to a file picked in the native dialog.
+//! URL, send feedback without a consent (the app asks for it in a sentence, "Allow and
+//! send" proffers it and sends once the vendor agreed), receive the vendor's reply —
+//! counted in the Inbox, told in a desktop notification naming what it answers (seen on
+//! a private D-Bus session bus, which the test command provides), shown under the
+//! feedback and in the Inbox — then intent to ownership, and a backup to a file picked
+//! in the native dialog.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -295,45 +298,46 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     let fingerprint = s.wait_text("[data-testid=fingerprint]", " ").await;
     assert_eq!(fingerprint.len(), 39, "the pinned key's fingerprint is shown: {fingerprint:?}");
 
-    s.click("[data-testid=nav-consents]").await;
-    s.choose("[data-testid=consent-vendor]", 1).await;
-    s.click("[data-testid=grant]").await;
-    s.wait_text("[data-testid=consent-list]", "agreed").await;
-
+    // Feedback with no consent yet: the app asks for one in a sentence, proffers it when
+    // allowed and sends once the vendor agreed.
     s.click("[data-testid=nav-feedback]").await;
     s.choose("[data-testid=feedback-about]", 2).await; // the vendor (after the placeholder and the product)
     s.click("[data-testid=score-9]").await;
     s.type_into("[data-testid=feedback-text]", "Quiet, boils fast").await;
     s.click("[data-testid=save-feedback]").await;
-    s.wait_text("[data-testid=preview]", "Quiet, boils fast").await;
-    s.click("[data-testid=confirm-send]").await;
+    let asked = s.wait_text("[data-testid=consent-sheet]", "receive my feedback, for 1 year?").await;
+    assert!(!asked.contains("parley "), "no command to type: {asked}");
+    s.screenshot("desktop-consent-sheet").await;
+    s.click("[data-testid=allow-and-send]").await;
     s.wait_text("[data-testid=sent]", "receipt verified").await;
     let held = vendor.cli(&["messages", "--type", "Feedback"]);
     assert!(held.contains("Quiet, boils fast"), "the vendor holds the feedback: {held}");
 
+    // The vendor replies: the Inbox counts it, the desktop says who replied about what,
+    // and the reply shows under the feedback it answers and in the Inbox.
     let id = held.split_whitespace().nth(1).expect("the message id").to_owned();
     vendor.cli(&["reply", &id, "--text", "Thank you, we read every message"]);
+    s.click("[data-testid=nav-products]").await;
     s.click("[data-testid=sync-now]").await;
-    s.click("[data-testid=nav-vendors]").await;
-    s.click("[data-testid=vendor-list] button").await;
-    s.wait_text("[data-testid=vendor-detail]", "Thank you, we read every message").await;
-    notifications.wait_for("New offers and replies");
+    s.wait_text("[data-testid=unread-count]", "1").await;
+    notifications.wait_for("replied about");
+    s.click("[data-testid=nav-feedback]").await;
+    s.wait_text("[data-testid=feedback-reply]", "Thank you, we read every message").await;
+    s.click("[data-testid=nav-inbox]").await;
+    let inbox = s.wait_text("[data-testid=inbox]", "Thank you, we read every message").await;
+    assert!(inbox.contains("replied about"), "the Inbox says what it answers: {inbox}");
+    s.screenshot("desktop-inbox").await;
 
-    // From intent to ownership: an intent, an offer accepted, the order delivered; the
-    // product appears with its proof of purchase, and the desktop is told.
-    s.click("[data-testid=nav-consents]").await;
-    s.choose("[data-testid=consent-vendor]", 1).await;
-    s.click("[data-testid=consent-form] input[value=quote]").await;
-    s.click("[data-testid=consent-form] input[value=feedback]").await;
-    s.click("[data-testid=consent-form] input[value=intent]").await;
-    s.click("[data-testid=grant]").await;
-    s.wait_text("[data-testid=consent-list]", "PDC-INTENTagreed").await;
+    // From intent to ownership: an intent (its consent asked and given on the way), an
+    // offer accepted in the app's dialog, the order delivered; the product appears with
+    // its proof of purchase, and the desktop is told.
     s.click("[data-testid=nav-intents]").await;
     s.type_into("[data-testid=intent-form] input", "Espresso machine").await;
     s.click("[data-testid=intent-form] button[type=submit]").await;
     s.click("[data-testid=intent-detail] input[type=checkbox]").await;
     s.click("[data-testid=intent-preview]").await;
-    s.click("[data-testid=confirm-send]").await;
+    s.wait_text("[data-testid=consent-sheet]", "receive what I want to buy, for 1 year?").await;
+    s.click("[data-testid=allow-and-send]").await;
     s.wait_text("[data-testid=sent]", "receipt verified").await;
     let intent = vendor.cli(&["messages", "--type", "Intent"]);
     let intent = intent.split_whitespace().nth(1).expect("the intent's id").to_owned();
@@ -341,6 +345,8 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
         vendor.cli(&["offer", &intent, "--price", "249.00", "--currency", "EUR", "--text", "Espresso EM-3"]);
     s.click("[data-testid=sync-now]").await;
     s.click("[data-testid=accept-offer]").await;
+    s.wait_text("[data-testid=dialog]", "its updates (shipped, delivered) arrive in your Inbox").await;
+    s.click("[data-testid=dialog-confirm]").await;
     s.wait_text("[data-testid=intent-detail]", "The vendor knows you accepted").await;
     for status in ["confirmed", "shipped"] {
         vendor.cli(&["order", offer.trim(), "--status", status]);
