@@ -70,8 +70,8 @@ pub struct InboxAbout {
     pub kind: String,
     /// The record's id.
     pub id: String,
-    /// What the person calls it: the product (or vendor) of a feedback, a support
-    /// request's subject, what an intent asks for.
+    /// What the person calls it: the product a feedback is about ("your feedback" when
+    /// it is about the vendor), a support request's subject, what an intent asks for.
     pub title: String,
 }
 
@@ -108,9 +108,8 @@ fn from_row(r: &SqliteRow) -> Result<InboxMessage> {
 const SELECT: &str = "SELECT inbox.*, vendors.name AS vendor_name,
         asked.record_kind AS about_kind, asked.record_id AS about_id,
         CASE asked.record_kind
-            WHEN 'feedback' THEN (SELECT coalesce(p.name, v.name) FROM feedback f
-                                  LEFT JOIN products p ON p.id = f.product_id
-                                  LEFT JOIN vendors v ON v.id = f.vendor_id WHERE f.id = asked.record_id)
+            WHEN 'feedback' THEN (SELECT coalesce(p.name, 'your feedback') FROM feedback f
+                                  LEFT JOIN products p ON p.id = f.product_id WHERE f.id = asked.record_id)
             WHEN 'support' THEN (SELECT s.subject FROM support_requests s WHERE s.id = asked.record_id)
             WHEN 'intent' THEN (SELECT i.what FROM intents i WHERE i.id = asked.record_id)
         END AS about_title

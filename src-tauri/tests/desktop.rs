@@ -320,12 +320,12 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.click("[data-testid=nav-products]").await;
     s.click("[data-testid=sync-now]").await;
     s.wait_text("[data-testid=unread-count]", "1").await;
-    notifications.wait_for("replied about");
+    notifications.wait_for("replied about your feedback");
     s.click("[data-testid=nav-feedback]").await;
     s.wait_text("[data-testid=feedback-reply]", "Thank you, we read every message").await;
     s.click("[data-testid=nav-inbox]").await;
     let inbox = s.wait_text("[data-testid=inbox]", "Thank you, we read every message").await;
-    assert!(inbox.contains("replied about"), "the Inbox says what it answers: {inbox}");
+    assert!(inbox.contains("replied about your feedback"), "the Inbox says what it answers: {inbox}");
     s.screenshot("desktop-inbox").await;
 
     // From intent to ownership: an intent (its consent asked and given on the way), an

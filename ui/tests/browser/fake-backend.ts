@@ -128,7 +128,7 @@ export function installFakeBackend(): void {
         const product = db.products.find((p) => p.id === f.productId);
         db.inbox.push({ id: uuid(), vendorId: m.vendorId, vendor: m.vendor, type: "Reply", thread: m.id, inReplyTo: m.id,
           intent: null, state: "new", body: { text: "Thank you! A descaler is on its way." }, message: {}, created: now(),
-          received: now(), read: null, about: { kind: "feedback", id: f.id, title: product?.name ?? m.vendor } });
+          received: now(), read: null, about: { kind: "feedback", id: f.id, title: product?.name ?? "your feedback" } });
         received++;
       }
       return { delivered: [], rejected: [], queued: 0, received, reads: 0, owned: [], problems: [] };

@@ -94,7 +94,7 @@ test("feedback without a consent: asked in words, allowed and sent; the reply un
   await expect(page.getByTestId("inbox")).toContainText("Acme Kettles replied about Kettle K2");
   await accessible(page, "the inbox");
   await shot(page, "inbox");
-  await page.getByRole("button", { name: "Open your feedback: Kettle K2" }).click();
+  await page.getByRole("button", { name: "Open your feedback about Kettle K2" }).click();
   await expect(page.getByTestId("feedback-item")).toContainText("Thank you! A descaler is on its way.");
 
   // What I've shared: each message once, in words, under the consent it went with.
@@ -203,6 +203,8 @@ test("cast an intent to two vendors, compare the offers side by side, accept one
   const preview = page.getByTestId("preview");
   await expect(preview.getByTestId("preview-fields")).toContainText("What you wantMilk jug");
   await expect(preview.locator("pre")).toBeHidden();
+  await preview.evaluate((e) => e.scrollIntoView({ block: "start" }));
+  await shot(page, "preview");
   await preview.getByText("Technical details").click();
   await expect(preview.locator("pre")).toContainText('"type": "Intent"');
   await accessible(page, "an intent's preview");
