@@ -42,8 +42,9 @@ ensure_rust() {
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev)
 # What its tests need: a virtual display, WebKit's WebDriver, Chromium for Playwright,
 # xdotool to answer the native file dialog as a person would, and a D-Bus session bus
-# with its monitor to see the notifications the app sends.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium xdotool dbus)
+# with its monitor to see the notifications the app sends, and a notification server
+# whose popups the desktop test clicks.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium xdotool dbus notification-daemon)
 
 ensure_node() {
   local major=0

@@ -64,10 +64,44 @@ async fn tell_arrivals(s: &AppState, agent: &parley_agent::Agent, received: usiz
         .cloned()
         .collect();
     for a in crate::news::notifications(&told) {
-        notify(s, &a.title, &a.body);
+        notify_opening(s, a);
     }
     let all = crate::news::notifications(&arrived);
     s.emit("arrived", serde_json::to_value(all).unwrap_or_default());
+}
+
+/// A notification that opens the message it announces when clicked: the window comes to
+/// the front and the app shows it (`open-message`).
+#[cfg(all(unix, not(target_os = "macos")))]
+fn notify_opening(s: &AppState, arrival: crate::news::Arrival) {
+    use tauri::{Emitter, Manager};
+    let Some(app) = s.app().cloned() else { return };
+    // The wait for a click blocks until the notification is acted on or closed (the
+    // server's expiry closes it): a thread of its own, a few at most per sync.
+    std::thread::spawn(move || {
+        let shown = notify_rust::Notification::new()
+            .appname("Parley")
+            .summary(&arrival.title)
+            .body(&arrival.body)
+            .action("default", "Open")
+            .show();
+        if let Ok(handle) = shown {
+            handle.wait_for_action(|action| {
+                if action == "default" {
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.set_focus();
+                    }
+                    let _ = app.emit("open-message", &arrival.id);
+                }
+            });
+        }
+    });
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn notify_opening(s: &AppState, arrival: crate::news::Arrival) {
+    notify(s, &arrival.title, &arrival.body);
 }
 
 fn notify(s: &AppState, title: &str, body: &str) {

@@ -45,6 +45,7 @@ fn tauri_driver() -> PathBuf {
 /// that boundary is what is under test.
 struct Notifications {
     _monitor: Driver,
+    _server: Driver,
     seen: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
@@ -72,7 +73,16 @@ impl Notifications {
                 sink.lock().unwrap().push_str(&line);
             }
         });
-        Self { _monitor: Driver(child), seen }
+        // A real notification server (its popups are X windows under Xvfb), so that a
+        // notification can be clicked.
+        let server = "/usr/lib/notification-daemon/notification-daemon";
+        assert!(
+            std::path::Path::new(server).exists(),
+            "{server} is missing: scripts/test.sh installs it (apt package notification-daemon)"
+        );
+        let server =
+            Command::new(server).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start it");
+        Self { _monitor: Driver(child), _server: Driver(server), seen }
     }
 
     /// Waits (at most 15 s) for a notification whose text contains `wanted`.
@@ -321,12 +331,13 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.click("[data-testid=sync-now]").await;
     s.wait_text("[data-testid=unread-count]", "1").await;
     notifications.wait_for("replied about your feedback");
+    // Clicking the notification (the server's popup, as a person would) opens the reply.
+    click_notification();
+    let opened = s.wait_text("[data-testid=inbox-message].focused", "Thank you, we read every message").await;
+    assert!(opened.contains("replied about your feedback"), "the Inbox says what it answers: {opened}");
+    s.screenshot("desktop-inbox").await;
     s.click("[data-testid=nav-feedback]").await;
     s.wait_text("[data-testid=feedback-reply]", "Thank you, we read every message").await;
-    s.click("[data-testid=nav-inbox]").await;
-    let inbox = s.wait_text("[data-testid=inbox]", "Thank you, we read every message").await;
-    assert!(inbox.contains("replied about your feedback"), "the Inbox says what it answers: {inbox}");
-    s.screenshot("desktop-inbox").await;
 
     // From intent to ownership: an intent (its consent asked and given on the way), an
     // offer accepted in the app's dialog, the order delivered; the product appears with
@@ -410,6 +421,21 @@ async fn desktop_app_creates_a_vault_lists_a_product_and_deals_with_a_vendor() {
     s.wait_text("[data-testid=product-list]", "Toaster T1").await;
     notifications.wait_for("Toaster T1: 10 day(s) left");
     s.send(reqwest::Method::DELETE, "", None).await;
+}
+
+/// Clicks the notification server's popup (the only one on screen), as a person would.
+fn click_notification() {
+    let out = Command::new("timeout")
+        .args(["10", "xdotool", "search", "--sync", "--onlyvisible", "--class", "notification"])
+        .output()
+        .expect("run xdotool");
+    let window = String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_owned);
+    let window = window.unwrap_or_else(|| panic!("no notification popup appeared: {out:?}"));
+    let click = Command::new("timeout")
+        .args(["10", "xdotool", "mousemove", "--window", &window, "20", "20", "click", "1"])
+        .status()
+        .expect("run xdotool");
+    assert!(click.success(), "clicking the notification failed");
 }
 
 /// Waits for the native file dialog titled `title`, types `path` into its name field

@@ -31,7 +31,8 @@ export async function call<T>(command: string, args: Record<string, unknown>): P
   }
 }
 
-/** Events Rust sends: `vault-locked`, `sync-status`, `backup-progress`, `arrived`. */
+/** Events Rust sends: `vault-locked`, `sync-status`, `backup-progress`, `arrived`,
+ *  `open-message` (a notification was clicked). */
 export function onEvent<T>(name: string, handler: (payload: T) => void): Promise<UnlistenFn> {
   return listen<T>(name, (event) => handler(event.payload));
 }

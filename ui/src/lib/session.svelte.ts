@@ -93,6 +93,11 @@ export async function listenToRust(): Promise<void> {
       void refreshUnread();
     }
   });
+  // A desktop notification was clicked: show the message it announced.
+  await onEvent<string>("open-message", (id) => {
+    session.arrivals = session.arrivals.filter((a) => a.id !== id);
+    go("inbox", id);
+  });
   await onEvent<Arrival[]>("arrived", (arrived) => {
     session.arrivals = arrived;
     void refreshUnread();
