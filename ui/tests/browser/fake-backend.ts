@@ -26,6 +26,7 @@ export function installFakeBackend(): void {
     // No consent yet: the first feedback asks for one at the moment it is sent.
     consents: [] as Json[],
     inbox: [] as Json[],
+    support: [] as Json[],
   };
   const log = (action: string, summary: string, vendorId: string | null, detail: Json) =>
     db.audit.push({ seq: db.audit.length + 1, at: now(), action, vendorId, consentId: null, summary, detail,
@@ -60,6 +61,36 @@ export function installFakeBackend(): void {
     vault_status: () => status(),
     vault_create: (a) => { if (String(a.passphrase).length < 8) fail("invalid", "too short"); db.exists = db.unlocked = true; log("vault.created", "Vault created", null, {}); return status(); },
     vault_lock: () => { db.unlocked = false; return status(); },
+    vault_unlock: (a) => { if (a.passphrase !== "correct horse battery staple") fail("wrong-passphrase", "wrong passphrase"); db.unlocked = true; return status(); },
+    support_list: () => db.support.slice().reverse(),
+    support_add: (a) => {
+      const f = a.fields as Json;
+      if (!f.subject || !f.text) fail("invalid", "subject: must not be empty");
+      const r = { id: uuid(), productId: f.product, kind: f.kind ?? "question", subject: f.subject, text: f.text, state: "draft", created: now(), updated: now() };
+      db.support.push(r);
+      return r;
+    },
+    support_preview: (a) => {
+      const r = db.support.find((x) => x.id === (a.send as Json).id) as Json;
+      const product = db.products.find((p) => p.id === r.productId) as Json;
+      const vendorId = vendorByName(product.vendor)?.id;
+      const c = requireConsent(vendorId, ["service"], "support") as Json;
+      const covers = (c.categories as string[]).includes("product");
+      return [{ vendor: product.vendor, consentId: c.id, message: { type: "SupportRequest", body: { subject: r.subject, text: r.text,
+        ...(covers ? { product: { name: product.name, serial: product.serial } } : {}) } } }];
+    },
+    support_send: (a) => {
+      const r = db.support.find((x) => x.id === (a.send as Json).id) as Json;
+      const product = db.products.find((p) => p.id === r.productId) as Json;
+      const v = vendorByName(product.vendor) as Json;
+      const c = requireConsent(v.id, ["service"], "support") as Json;
+      r.state = "sent";
+      const item = { id: uuid(), vendorId: v.id, vendor: v.name, consentId: c.id, type: "SupportRequest", recordKind: "support",
+        recordId: r.id, state: "delivered", attempts: 0, nextAttempt: now(), lastError: null, digest: "sha256:04",
+        message: { type: "SupportRequest", body: { subject: r.subject, text: r.text } }, receipt: { type: "Receipt" }, created: now(), delivered: now() };
+      db.outbox.push(item);
+      return { messages: [item], problems: [] };
+    },
     sync_status: () => ({ state: "idle", lastSync: null, queued: 0, problems: [] }),
     product_list: () => db.products.map((p) => ({ product: p, warranty: warranty(p) })).reverse(),
     product_add: (a) => {

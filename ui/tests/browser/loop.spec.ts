@@ -218,6 +218,36 @@ test("cast an intent to two vendors, compare the offers side by side, accept one
   await shot(page, "vendors");
 });
 
+test("a support request asks for its consent the same way; the unlock screen is accessible too", async ({ page }) => {
+  await openWithNewVault(page);
+  await addKettle(page);
+  await page.getByRole("button", { name: "Ask for help" }).click();
+  await page.getByLabel("Subject").fill("It leaks");
+  await page.getByLabel("What is wrong").fill("Water under the base after each boil");
+  await page.getByRole("button", { name: "Save and preview" }).click();
+  await expect(page.getByTestId("consent-sheet")).toContainText(
+    "Let Acme Kettles receive my request for help and the product it is about, for 1 year?",
+  );
+  await expect(page.getByTestId("consent-sheet")).toContainText("only to help you with what you own");
+  await accessible(page, "the support consent sheet");
+  await page.getByTestId("allow-and-send").click();
+  await expect(page.getByTestId("sent")).toContainText("Delivered to Acme Kettles (receipt verified)");
+  await expect(page.getByTestId("support-thread")).toContainText("It leaks");
+  await expect(page.getByTestId("support-thread")).toContainText("Sent");
+  await accessible(page, "support with a request");
+
+  await page.getByTestId("lock").click();
+  await expect(page.getByTestId("unlock-form")).toBeVisible();
+  await accessible(page, "the unlock screen");
+  await page.getByTestId("passphrase").fill("not it");
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await expect(page.getByTestId("wrong-passphrase")).toBeVisible();
+  await accessible(page, "a wrong passphrase");
+  await page.getByTestId("passphrase").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await expect(page.getByTestId("nav-inbox")).toBeVisible();
+});
+
 test("every screen fits 1024×700 and keeps the navigation in view", async ({ page }) => {
   await page.setViewportSize({ width: 1024, height: 700 });
   await openWithNewVault(page);
