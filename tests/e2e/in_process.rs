@@ -34,13 +34,28 @@ impl Endpoint {
         agreements: Vec<AgreementId>,
         policy: parley_vendor::webhooks::WebhookPolicy,
     ) -> Self {
+        Self::launch(name, agreements, policy, None).await
+    }
+
+    /// A vendor reached through `public_url` (something in front of it, which forwards to
+    /// its own loopback port, named in [`Endpoint::url`]).
+    pub async fn start_behind(name: &str, agreements: Vec<AgreementId>, public_url: &str) -> Self {
+        Self::launch(name, agreements, Default::default(), Some(public_url)).await
+    }
+
+    async fn launch(
+        name: &str,
+        agreements: Vec<AgreementId>,
+        policy: parley_vendor::webhooks::WebhookPolicy,
+        public_url: Option<&str>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let vendor = parley_vendor::Vendor::init(dir.path(), name, agreements).unwrap();
         let database_url = vendor.default_database_url();
         let store = parley_vendor::Store::connect(&database_url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let mut endpoint = parley_vendor::endpoint(vendor, store, &url).unwrap();
+        let mut endpoint = parley_vendor::endpoint(vendor, store, public_url.unwrap_or(&url)).unwrap();
         Arc::get_mut(&mut endpoint).expect("not shared before it serves").webhooks = policy;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(parley_vendor::serve(listener, endpoint.clone(), async {

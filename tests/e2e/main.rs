@@ -7,6 +7,7 @@ mod common;
 mod consent;
 mod exchange;
 mod hostile;
+mod hostile_http;
 mod in_process;
 mod integrations;
 mod interop;
