@@ -29,8 +29,69 @@ pub struct Vendor {
     pub url: String,
     /// Where people are told to send messages (a proxy's address, when one sits in front).
     public_url: Option<String>,
+    /// A PostgreSQL store (a database of its own, dropped with the vendor); SQLite in
+    /// the data folder otherwise.
+    pub database_url: Option<String>,
+    _pg: Option<PgDatabase>,
     server: Option<Child>,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// A test database on the PostgreSQL server `PARLEY_TEST_DATABASE_URL` names.
+struct PgDatabase {
+    admin: String,
+    name: String,
+}
+
+impl PgDatabase {
+    fn create() -> (String, Self) {
+        let admin = std::env::var("PARLEY_TEST_DATABASE_URL").unwrap_or_else(|_| {
+            panic!("PostgreSQL tests need PARLEY_TEST_DATABASE_URL (./scripts/test.sh starts a server and sets it)")
+        });
+        let name = format!(
+            "parley_e2e_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        run_sql(&admin, format!("CREATE DATABASE {name}"));
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin.clone());
+        (format!("{base}/{name}"), Self { admin, name })
+    }
+}
+
+static NEXT_DB: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One statement on the server, from a thread of its own (callers may be inside a runtime).
+fn run_sql(url: &str, sql: String) {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c =
+                sqlx::PgConnection::connect(&url).await.expect("connect to the test PostgreSQL server");
+            sqlx::query(&sql).execute(&mut c).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        })
+    })
+    .join()
+    .expect("SQL on the test server");
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            run_sql(&admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        })
+        .join();
+    }
+}
+
+/// Where a vendor keeps its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
 }
 
 impl Vendor {
@@ -44,6 +105,34 @@ impl Vendor {
             port: 0,
             url: String::new(),
             public_url: None,
+            database_url: None,
+            _pg: None,
+            server: None,
+            _dir: Some(dir),
+        };
+        v.cli_ok(&["init", "--name", name, "--agreements", agreements]);
+        v.serve();
+        v
+    }
+
+    /// Like [`Vendor::start`], on the store `db`.
+    pub fn start_on(name: &str, agreements: &str, db: Db) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg) = match db {
+            Db::Sqlite => (None, None),
+            Db::Postgres => {
+                let (url, pg) = PgDatabase::create();
+                (Some(url), Some(pg))
+            }
+        };
+        let mut v = Vendor {
+            name: name.into(),
+            data: dir.path().join("vendor"),
+            port: 0,
+            url: String::new(),
+            public_url: None,
+            database_url,
+            _pg: pg,
             server: None,
             _dir: Some(dir),
         };
@@ -61,6 +150,8 @@ impl Vendor {
             port: 0,
             url: String::new(),
             public_url: Some(public_url.into()),
+            database_url: None,
+            _pg: None,
             server: None,
             _dir: Some(dir),
         };
@@ -74,13 +165,8 @@ impl Vendor {
         // first start takes any free port. A port just released may linger: retry.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let mut cmd = Command::new(bin("parley-vendor"));
-            cmd.arg("--data")
-                .arg(&self.data)
-                .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-                .env("PARLEY_LOG", "warn")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null());
+            let mut cmd = self.command(&["serve", "--listen", &format!("127.0.0.1:{}", self.port)]);
+            cmd.env("PARLEY_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null());
             if let Some(p) = &self.public_url {
                 cmd.args(["--public-url", p]);
             }
@@ -135,7 +221,11 @@ impl Vendor {
     /// `parley-vendor --data DATA ARGS`, to run.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin("parley-vendor"));
-        cmd.arg("--data").arg(&self.data).args(args);
+        cmd.arg("--data").arg(&self.data);
+        if let Some(url) = &self.database_url {
+            cmd.args(["--database-url", url]);
+        }
+        cmd.args(args);
         cmd
     }
 

@@ -5,6 +5,7 @@
 mod common;
 
 mod consent;
+mod crash;
 mod exchange;
 mod hostile;
 mod hostile_http;
