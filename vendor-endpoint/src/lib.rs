@@ -94,9 +94,10 @@ pub async fn serve(
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
-            match store.sweep_expired(Timestamp::now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "deleted messages past their retention period"),
+            match store.sweep_expired_alone(Timestamp::now()).await {
+                Ok(None) => tracing::debug!("another instance is sweeping expired data"),
+                Ok(Some(0)) => {}
+                Ok(Some(n)) => tracing::info!(deleted = n, "deleted messages past their retention period"),
                 Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
             }
             if let Err(e) = store.refresh_statistics().await {

@@ -65,6 +65,10 @@ impl Backend {
     }
 }
 
+/// The PostgreSQL advisory lock (`pg_try_advisory_lock`) held by the one instance
+/// sweeping expired data ("parley" and 1, as a number).
+pub const SWEEP_LOCK: i64 = 0x7061_726c_6579_01;
+
 /// The store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -364,6 +368,29 @@ impl Store {
         let score = (count > 0)
             .then(|| ((promoters - detractors) as f64 * 100.0 / count as f64 * 10.0).round() / 10.0);
         Ok(Nps { score, promoters, passives, detractors, count })
+    }
+
+    /// [`Store::sweep_expired`], on one instance at a time: on PostgreSQL, only the
+    /// instance holding the advisory lock [`SWEEP_LOCK`] sweeps; the others get `None`
+    /// (another instance is sweeping) and try again at their next turn. SQLite has one
+    /// instance.
+    pub async fn sweep_expired_alone(&self, now: Timestamp) -> Result<Option<u64>> {
+        if self.backend != Backend::Postgres {
+            return self.sweep_expired(now).await.map(Some);
+        }
+        // A session lock on a connection of its own, held for the whole sweep (which
+        // runs in several transactions); PostgreSQL frees it if the connection dies.
+        let mut conn = self.pool.acquire().await?;
+        let alone: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(SWEEP_LOCK)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !alone {
+            return Ok(None);
+        }
+        let swept = self.sweep_expired(now).await;
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(SWEEP_LOCK).execute(&mut *conn).await?;
+        swept.map(Some)
     }
 
     /// Deletes what consents' retention periods no longer allow, and erases it from the

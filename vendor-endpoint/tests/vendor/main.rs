@@ -9,6 +9,7 @@ mod consent;
 mod console;
 mod erasure;
 mod inbox;
+mod instances;
 mod integrations;
 mod orders;
 mod postgres_tls;
