@@ -141,6 +141,33 @@ impl Vendor {
         v
     }
 
+    /// Another instance of this vendor (same key, same store) on a port of its own, as
+    /// behind a load balancer; people are told the same public URL.
+    pub fn another_instance(&self) -> Self {
+        let mut v = Vendor {
+            name: self.name.clone(),
+            data: self.data.clone(),
+            port: 0,
+            url: String::new(),
+            public_url: self.public_url.clone(),
+            database_url: self.database_url.clone(),
+            _pg: None,
+            server: None,
+            _dir: None,
+        };
+        v.serve();
+        v
+    }
+
+    /// Like [`Vendor::start_on`], with people told to reach it at `public_url`.
+    pub fn start_on_behind(name: &str, agreements: &str, db: Db, public_url: &str) -> Self {
+        let mut v = Self::start_on(name, agreements, db);
+        v.stop();
+        v.public_url = Some(public_url.into());
+        v.serve();
+        v
+    }
+
     /// Like [`Vendor::start`], with people told to reach it at `public_url`.
     pub fn start_behind(name: &str, agreements: &str, public_url: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -10,6 +10,7 @@ mod exchange;
 mod hostile;
 mod hostile_http;
 mod in_process;
+mod instances;
 mod integrations;
 mod interop;
 mod ownership;

@@ -177,7 +177,7 @@ async fn access_log(State(e): State<Shared>, RawJson(body): RawJson) -> Result<R
     responses((status = 200, description = "Up, and the store answers", body = Object),
               (status = 503, description = "The store does not answer", body = Object, content_type = "application/problem+json")))]
 async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
-    e.store.nps().await?;
+    e.store.ping().await?;
     Ok(Json(json!({ "status": "ok" })))
 }
 

@@ -370,6 +370,13 @@ impl Store {
         Ok(Nps { score, promoters, passives, detractors, count })
     }
 
+    /// Whether the database answers: what a load balancer's health check asks, cheap
+    /// however large the store.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// [`Store::sweep_expired`], on one instance at a time: on PostgreSQL, only the
     /// instance holding the advisory lock [`SWEEP_LOCK`] sweeps; the others get `None`
     /// (another instance is sweeping) and try again at their next turn. SQLite has one
