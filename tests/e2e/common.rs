@@ -32,6 +32,9 @@ pub struct Vendor {
     /// A PostgreSQL store (a database of its own, dropped with the vendor); SQLite in
     /// the data folder otherwise.
     pub database_url: Option<String>,
+    /// Serve with SIGXFSZ ignored, so that a file-size limit set on the process
+    /// (`prlimit --fsize`) makes its writes fail as on a full disk instead of killing it.
+    pub full_disk_possible: bool,
     _pg: Option<PgDatabase>,
     server: Option<Child>,
     _dir: Option<tempfile::TempDir>,
@@ -107,6 +110,7 @@ impl Vendor {
             public_url: None,
             database_url: None,
             _pg: None,
+            full_disk_possible: false,
             server: None,
             _dir: Some(dir),
         };
@@ -133,6 +137,7 @@ impl Vendor {
             public_url: None,
             database_url,
             _pg: pg,
+            full_disk_possible: false,
             server: None,
             _dir: Some(dir),
         };
@@ -152,6 +157,7 @@ impl Vendor {
             public_url: self.public_url.clone(),
             database_url: self.database_url.clone(),
             _pg: None,
+            full_disk_possible: false,
             server: None,
             _dir: None,
         };
@@ -179,6 +185,7 @@ impl Vendor {
             public_url: Some(public_url.into()),
             database_url: None,
             _pg: None,
+            full_disk_possible: false,
             server: None,
             _dir: Some(dir),
         };
@@ -193,6 +200,14 @@ impl Vendor {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let mut cmd = self.command(&["serve", "--listen", &format!("127.0.0.1:{}", self.port)]);
+            if self.full_disk_possible {
+                // An ignored signal stays ignored across exec.
+                let direct = cmd;
+                cmd = Command::new("bash");
+                cmd.args(["-c", "trap '' XFSZ; exec \"$0\" \"$@\""])
+                    .arg(direct.get_program())
+                    .args(direct.get_args());
+            }
             cmd.env("PARLEY_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null());
             if let Some(p) = &self.public_url {
                 cmd.args(["--public-url", p]);
@@ -212,6 +227,16 @@ impl Vendor {
             assert!(Instant::now() < deadline, "parley-vendor did not start on port {}", self.port);
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Child::id)
+    }
+
+    /// Whether the server process is still running (it was not killed or crashed).
+    pub fn running(&mut self) -> bool {
+        self.server.as_mut().is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
     /// Stops the server (kill -9: a vendor that simply goes away).

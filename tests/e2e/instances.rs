@@ -15,7 +15,7 @@ use parley_protocol::{Category, MessageType, Purpose};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::common::{Db, Vendor};
-use crate::crash::{held_exactly_once, post_unconsented, send_all, AGENTS};
+use crate::crash::{held_exactly_once, post_unconsented, send_all, AGENTS, EACH};
 use crate::in_process::{agreed, person};
 
 /// Hands each new connection to the next backend in turn, skipping those that refuse.
@@ -81,8 +81,9 @@ async fn three_instances_behind_a_round_robin_proxy_one_killed_lose_and_duplicat
     *done.lock().unwrap() = true;
     let refused = stray.await.unwrap();
 
+    assert!(!refused.is_empty(), "the unconsented messages were answered with refusals");
     let one = Arc::new(Mutex::new(one));
-    let (sent, retried) = held_exactly_once(one.clone(), &agents, &refused, false).await;
+    let (sent, retried) = held_exactly_once(one.clone(), &agents, &refused, AGENTS * EACH, false).await;
     eprintln!(
         "3 instances, one killed: {sent} messages held once each ({retried} retried), {} refused",
         refused.len()

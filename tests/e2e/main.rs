@@ -7,6 +7,7 @@ mod common;
 mod consent;
 mod crash;
 mod exchange;
+mod faults;
 mod hostile;
 mod hostile_http;
 mod in_process;

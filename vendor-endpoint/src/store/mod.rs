@@ -92,6 +92,15 @@ fn pool_options(backend: Backend, role: Role) -> AnyPoolOptions {
         (Backend::Sqlite, Role::Shared) => 3,
         (Backend::Postgres, Role::Shared) => 8,
     });
+    // A connection left inside a transaction — its COMMIT failed (a full disk, a lost
+    // server) and the rollback queued on drop could not run — would refuse every later
+    // BEGIN, and the writer has only one: such a connection is replaced, not handed out.
+    let options = options.before_acquire(|conn, _| {
+        Box::pin(async move {
+            use sqlx::TransactionManager as _;
+            Ok(<sqlx::Any as sqlx::Database>::TransactionManager::get_transaction_depth(conn) == 0)
+        })
+    });
     match backend {
         Backend::Sqlite => options.after_connect(|conn, _| {
             Box::pin(async move {
