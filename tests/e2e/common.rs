@@ -119,6 +119,15 @@ impl Vendor {
         v
     }
 
+    /// Like [`Vendor::start`], on the PostgreSQL database at `url` (the caller's).
+    pub fn start_on_database(name: &str, agreements: &str, url: &str) -> Self {
+        let mut v = Self::start_on(name, agreements, Db::Sqlite);
+        v.stop();
+        v.database_url = Some(url.into());
+        v.serve();
+        v
+    }
+
     /// Like [`Vendor::start`], on the store `db`.
     pub fn start_on(name: &str, agreements: &str, db: Db) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
