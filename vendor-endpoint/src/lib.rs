@@ -10,6 +10,7 @@ pub mod config;
 pub mod consent;
 pub mod console;
 pub mod error;
+pub mod metrics;
 pub mod pipeline;
 pub mod problem;
 pub mod routes;
@@ -30,12 +31,14 @@ pub use store::Store;
 /// Builds the endpoint state over `store`, for people who reach it at `public_url`
 /// (e.g. `https://acme.example`; the descriptor's endpoint URLs start with it).
 pub fn endpoint(vendor: Vendor, store: Store, public_url: &str) -> Result<Arc<Endpoint>> {
+    let metrics = Arc::new(metrics::Metrics::default());
     let endpoint = Endpoint {
         public_url: public_url.trim_end_matches('/').to_owned(),
         started: Timestamp::now(),
         config: vendor.config,
         key: Arc::new(vendor.key),
-        writer: store::writer::Writer::start(store.clone()),
+        writer: store::writer::Writer::start(store.clone(), metrics.clone()),
+        metrics,
         store,
         request_timeout: routes::REQUEST_TIMEOUT,
         limits: Limits::default(),

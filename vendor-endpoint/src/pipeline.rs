@@ -33,6 +33,8 @@ pub struct Endpoint {
     /// The store.
     pub store: Store,
     pub(crate) writer: Writer,
+    /// Counters for `GET /metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Where people reach the endpoint (no trailing slash).
     pub public_url: String,
     /// When this instance started: the agreements' effective date until an admin sets them.

@@ -118,7 +118,10 @@ impl IntoResponse for Problem {
             detail: &self.detail,
         };
         let body = serde_json::to_string(&doc).unwrap_or_default();
-        (self.kind.status(), [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut response =
+            (self.kind.status(), [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        response.extensions_mut().insert(crate::metrics::Refusal(self.kind.slug()));
+        response
     }
 }
 

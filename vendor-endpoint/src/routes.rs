@@ -37,9 +37,11 @@ pub fn router(endpoint: Shared) -> Router {
         .route("/parley/v1/access-log", post(access_log))
         .route("/parley/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(endpoint.clone(), count))
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(move |e: BoxError| timed_out(e, timeout)))
@@ -49,6 +51,35 @@ pub fn router(endpoint: Shared) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(DEFAULT_MAX_BYTES)),
         )
         .with_state(endpoint)
+}
+
+/// Counts each request by route (the route's pattern, not the URL asked: a bounded set
+/// of labels), status and latency, and each refusal by kind.
+async fn count(
+    State(e): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    e.metrics.request(&route, response.status().as_u16(), started.elapsed());
+    if let Some(refusal) = response.extensions().get::<crate::metrics::Refusal>() {
+        e.metrics.refusal(refusal.0);
+    }
+    response
+}
+
+/// Prometheus' text format; for the operator's scraper, not for people's agents (keep
+/// it off the public load balancer).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Counters in Prometheus' text exposition format", body = String, content_type = "text/plain; version=0.0.4")))]
+async fn metrics(State(e): State<Shared>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], e.metrics.render())
 }
 
 async fn timed_out(e: BoxError, limit: Duration) -> Problem {
@@ -189,7 +220,7 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
         description = "Receives signed, consented messages from people's Parley agents (protocol v1), and serves the vendor's staff their console (HTML pages under /console/, the same as JSON under /console/api/). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>."
     ),
     paths(
-        descriptor, myterms, messages, inbox, access_log, healthz, openapi,
+        descriptor, myterms, messages, inbox, access_log, healthz, metrics, openapi,
         console::auth::sign_in, console::auth::sign_out,
         console::api::me, console::api::cases, console::api::case, console::api::update_case,
         console::api::reply, console::api::offer, console::api::order, console::api::add_note, console::api::alerts,

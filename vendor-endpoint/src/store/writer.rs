@@ -98,9 +98,9 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer task over `store`.
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, metrics: Arc<crate::metrics::Metrics>) -> Self {
         let (tx, rx) = mpsc::channel::<Request>(4 * MAX_BATCH);
-        tokio::spawn(run(Arc::new(store), rx));
+        tokio::spawn(run(Arc::new(store), rx, metrics));
         Self { tx }
     }
 
@@ -112,7 +112,7 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>) {
+async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>, metrics: Arc<crate::metrics::Metrics>) {
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -122,14 +122,16 @@ async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&store, std::mem::take(&mut batch)).await;
+        let jobs = batch.len();
+        let committed = commit_batch(&store, std::mem::take(&mut batch)).await;
+        metrics.batch(jobs, committed);
     }
 }
 
 /// Commits the batch in one transaction. If that fails as a whole (a lost connection, a
 /// constraint no check foresaw), each request is retried alone, so one bad request cannot
-/// fail its neighbours.
-async fn commit_batch(store: &Store, batch: Vec<Request>) {
+/// fail its neighbours. Returns whether the batch's own transaction committed.
+async fn commit_batch(store: &Store, batch: Vec<Request>) -> bool {
     let (jobs, senders): (Vec<Job>, Vec<_>) = batch.into_iter().unzip();
     match process(store, &jobs).await {
         Ok(outcomes) => {
@@ -137,9 +139,11 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) {
             for (outcome, done) in outcomes.into_iter().zip(senders) {
                 let _ = done.send(outcome);
             }
+            true
         }
         Err(e) if jobs.len() == 1 => {
             let _ = senders.into_iter().next().map(|done| done.send(Err(e)));
+            false
         }
         Err(_) => {
             for (job, done) in jobs.iter().zip(senders) {
@@ -149,6 +153,7 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) {
                 };
                 let _ = done.send(alone);
             }
+            false
         }
     }
 }

@@ -11,6 +11,7 @@ mod erasure;
 mod inbox;
 mod instances;
 mod integrations;
+mod metrics;
 mod orders;
 mod postgres_tls;
 mod refusals;

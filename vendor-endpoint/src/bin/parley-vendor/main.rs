@@ -148,12 +148,17 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PARLEY_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Logs on stderr: lines for people, or one JSON object per line for a log shipper
+    // (`PARLEY_LOG_FORMAT=json`); colours only on a terminal.
+    let filter =
+        || tracing_subscriber::EnvFilter::try_from_env("PARLEY_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
+    if std::env::var("PARLEY_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().with_current_span(false).init();
+    } else {
+        use std::io::IsTerminal;
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
