@@ -2,6 +2,8 @@
 //! loopback, durable receipts included.
 //!
 //!     cargo bench -p parley-vendor --bench load
+//!     # PARLEY_BENCH_DEBUG=1 prints each failed request (status and problem, or the
+//!     # transport error)
 //!     PARLEY_BENCH_MESSAGES=20000 PARLEY_BENCH_IDENTITIES=200 PARLEY_BENCH_CONCURRENCY=64 \
 //!       PARLEY_BENCH_DATABASE_URL=postgres://parley:parley@127.0.0.1:5432/postgres \
 //!       cargo bench -p parley-vendor --bench load
@@ -87,11 +89,19 @@ fn feedback(id: &Identity, to: &Did, i: usize) -> Vec<u8> {
 async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> bool {
     match client.post(url).header("content-type", "application/json").body(body).send().await {
         Ok(r) => {
-            let ok = r.status() == 200;
-            let _ = r.bytes().await;
-            ok
+            let status = r.status();
+            let body = r.bytes().await.unwrap_or_default();
+            if status != 200 && std::env::var_os("PARLEY_BENCH_DEBUG").is_some() {
+                eprintln!("{status}: {}", String::from_utf8_lossy(&body));
+            }
+            status == 200
         }
-        Err(_) => false,
+        Err(e) => {
+            if std::env::var_os("PARLEY_BENCH_DEBUG").is_some() {
+                eprintln!("transport: {e:?}");
+            }
+            false
+        }
     }
 }
 

@@ -95,15 +95,6 @@ fn pool_options(backend: Backend, role: Role) -> AnyPoolOptions {
     // A database that is down fails requests with 503 in seconds, rather than holding
     // them until the request time limit while the pool retries connecting.
     let options = options.acquire_timeout(std::time::Duration::from_secs(3));
-    // A connection left inside a transaction — its COMMIT failed (a full disk, a lost
-    // server) and the rollback queued on drop could not run — would refuse every later
-    // BEGIN, and the writer has only one: such a connection is replaced, not handed out.
-    let options = options.before_acquire(|conn, _| {
-        Box::pin(async move {
-            use sqlx::TransactionManager as _;
-            Ok(<sqlx::Any as sqlx::Database>::TransactionManager::get_transaction_depth(conn) == 0)
-        })
-    });
     match backend {
         Backend::Sqlite => options.after_connect(|conn, _| {
             Box::pin(async move {

@@ -188,6 +188,19 @@ async fn finish_revocations(store: &Store, jobs: &[Job], outcomes: Vec<Outcome>)
 /// (the common case under load) are handled set-wise: one lookup of their ids, one of
 /// their consents, multi-row inserts; grants and revocations go one by one.
 async fn process(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    let result = process_in_one_transaction(store, jobs).await;
+    if result.is_err() {
+        // A failed COMMIT (a full disk, a lost server) can leave the connection inside its
+        // transaction, refusing every later BEGIN ("non-zero transaction depth"): the
+        // writer's only connection is closed, and the next batch opens a fresh one.
+        if let Ok(mut conn) = store.writes().acquire().await {
+            conn.close_on_drop();
+        }
+    }
+    result
+}
+
+async fn process_in_one_transaction(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
     let mut tx = store.write_tx(store.writes()).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut i = 0;
