@@ -22,6 +22,19 @@ pub(crate) const AGENTS: usize = 4;
 pub(crate) const EACH: usize = 25;
 const KILLS: usize = 6;
 
+/// `n` people, each with the vendor at `url` found and a feedback consent it agreed to.
+pub(crate) async fn people(url: &str, n: usize) -> (Vec<tempfile::TempDir>, Vec<Arc<Agent>>) {
+    let (mut dirs, mut agents) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (dir, agent) = person().await;
+        agent.discover_vendor(url, None).await.unwrap();
+        agreed(&agent, "Acme", Purpose::Improvement, vec![Category::Feedback]).await;
+        dirs.push(dir);
+        agents.push(Arc::new(agent));
+    }
+    (dirs, agents)
+}
+
 /// One agent's work: write and send its feedback (queued when the vendor is down), then
 /// sync until nothing waits, bounded in time.
 pub(crate) async fn send_all(agent: Arc<Agent>, n: usize) {
@@ -102,15 +115,7 @@ pub(crate) async fn post_unconsented(vendor: String, to: Did, until: Arc<Mutex<b
 async fn vendor_killed_under_load(db: Db) {
     let vendor = Vendor::start_on("Acme", "SD-BASE", db);
     let url = vendor.url.clone();
-    let mut agents = Vec::new();
-    let mut dirs = Vec::new();
-    for _ in 0..AGENTS {
-        let (dir, agent) = person().await;
-        agent.discover_vendor(&url, None).await.unwrap();
-        agreed(&agent, "Acme", Purpose::Improvement, vec![Category::Feedback]).await;
-        agents.push(Arc::new(agent));
-        dirs.push(dir);
-    }
+    let (_dirs, agents) = people(&url, AGENTS).await;
     let vendor_did: Did = agents[0].vault().vendors().get("Acme").await.unwrap().did.unwrap();
 
     let vendor = Arc::new(Mutex::new(vendor));

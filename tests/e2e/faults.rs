@@ -13,26 +13,12 @@ use parley_agent::exchange::SyncOptions;
 use parley_agent::outbox::OutboxFilter;
 use parley_agent::records::feedback::FeedbackFields;
 use parley_agent::Agent;
-use parley_protocol::{Category, Purpose};
 
 use crate::common::{Db, Vendor};
-use crate::crash::held_exactly_once;
-use crate::in_process::{agreed, person};
+use crate::crash::{held_exactly_once, people};
 
 const AGENTS: usize = 3;
 const EACH: usize = 20;
-
-async fn agents_of(url: &str) -> (Vec<tempfile::TempDir>, Vec<Arc<Agent>>) {
-    let (mut dirs, mut agents) = (Vec::new(), Vec::new());
-    for _ in 0..AGENTS {
-        let (dir, agent) = person().await;
-        agent.discover_vendor(url, None).await.unwrap();
-        agreed(&agent, "Acme", Purpose::Improvement, vec![Category::Feedback]).await;
-        dirs.push(dir);
-        agents.push(Arc::new(agent));
-    }
-    (dirs, agents)
-}
 
 /// Each agent writes and sends its feedback: delivered, or queued when the vendor
 /// answers 503. Returns the 503 answers seen (as the outbox records them).
@@ -89,7 +75,7 @@ async fn a_full_disk_answers_503_loses_nothing_and_recovers_by_itself() {
     let mut vendor = Vendor::start_on("Acme", "SD-BASE", Db::Sqlite);
     vendor.full_disk_possible = true;
     vendor.restart();
-    let (_dirs, agents) = agents_of(&vendor.url).await;
+    let (_dirs, agents) = people(&vendor.url, AGENTS).await;
     let pid = vendor.pid().unwrap();
 
     // The disk is full: no file of the vendor's may grow beyond what it is now.
@@ -208,15 +194,7 @@ async fn postgresql_stopped_and_started_under_load_loses_nothing_and_recovers_by
     let mut vendor = Vendor::start_on_database("Acme", "SD-BASE", &server.url());
     let pid = vendor.pid().unwrap();
     let health = format!("{}/healthz", vendor.url);
-    let mut agents = Vec::new();
-    let mut dirs = Vec::new();
-    for _ in 0..SENDERS {
-        let (dir, agent) = person().await;
-        agent.discover_vendor(&vendor.url, None).await.unwrap();
-        agreed(&agent, "Acme", Purpose::Improvement, vec![Category::Feedback]).await;
-        agents.push(Arc::new(agent));
-        dirs.push(dir);
-    }
+    let (_dirs, agents) = people(&vendor.url, SENDERS).await;
     let senders: Vec<_> =
         agents.iter().enumerate().map(|(n, a)| tokio::spawn(send_all(a.clone(), n))).collect();
 

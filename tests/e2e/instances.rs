@@ -11,12 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use parley_agent::outbox::OutboxFilter;
-use parley_protocol::{Category, MessageType, Purpose};
+use parley_protocol::MessageType;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::common::{Db, Vendor};
-use crate::crash::{held_exactly_once, post_unconsented, send_all, AGENTS, EACH};
-use crate::in_process::{agreed, person};
+use crate::crash::{held_exactly_once, people, post_unconsented, send_all, AGENTS, EACH};
 
 /// Hands each new connection to the next backend in turn, skipping those that refuse.
 fn round_robin(listener: TcpListener, backends: Vec<SocketAddr>) {
@@ -50,15 +49,7 @@ async fn three_instances_behind_a_round_robin_proxy_one_killed_lose_and_duplicat
     let three = one.another_instance();
     round_robin(listener, vec![addr(&one), addr(&two), addr(&three)]);
 
-    let mut agents = Vec::new();
-    let mut dirs = Vec::new();
-    for _ in 0..AGENTS {
-        let (dir, agent) = person().await;
-        agent.discover_vendor(&front, None).await.unwrap();
-        agreed(&agent, "Acme", Purpose::Improvement, vec![Category::Feedback]).await;
-        agents.push(Arc::new(agent));
-        dirs.push(dir);
-    }
+    let (_dirs, agents) = people(&front, AGENTS).await;
     let vendor_did = agents[0].vault().vendors().get("Acme").await.unwrap().did.unwrap();
 
     let done = Arc::new(Mutex::new(false));
