@@ -49,9 +49,10 @@ export async function markRead(ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   try {
     await api.inboxMarkRead(ids);
-  } finally {
-    await refreshUnread();
+  } catch {
+    // Locked meanwhile: they stay unread, and are counted so.
   }
+  await refreshUnread();
 }
 
 export function go(screen: Screen, focus: string | null = null): void {
