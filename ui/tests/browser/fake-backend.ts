@@ -110,7 +110,7 @@ export function installFakeBackend(): void {
     },
     product_get: (a) => { const p = db.products.find((x) => x.id === a.id) ?? fail("not-found", "no product"); return { product: p, warranty: warranty(p as Json), attachments: [] }; },
     vendor_list: () => db.vendors,
-    consent_list: () => db.consents,
+    consent_list: () => db.consents.slice().reverse(),
     feedback_list: () => db.feedback.slice().reverse(),
     feedback_add: (a) => {
       const f = a.fields as Json;

@@ -155,6 +155,22 @@ test("a draft is edited before it leaves, and deleting one asks first", async ({
   await page.getByTestId("dialog-confirm").click();
   await expect(page.getByTestId("feedback-item")).toHaveCount(0);
 
+  // A consent given by hand for feedback alone: the form says the vendor would not know
+  // which product it is about, and offers to include it.
+  await page.getByTestId("nav-consents").click();
+  await page.getByText("Give a consent yourself").click();
+  await page.getByTestId("consent-vendor").selectOption({ label: "Acme Kettles" });
+  await page.getByTestId("grant").click();
+  await expect(page.getByTestId("grant-result")).toContainText("Acme Kettles agreed");
+  await page.getByTestId("nav-products").click();
+  await page.getByTestId("product-list").getByText("Kettle K2").click();
+  await page.getByTestId("give-feedback").click();
+  await expect(page.getByTestId("form-product-left-out")).toContainText("will not know which product it is about");
+  await page.getByRole("button", { name: "Include the product's details" }).click();
+  await expect(page.getByTestId("consent-sheet")).toContainText("Let Acme Kettles receive my feedback and the product it is about");
+  await page.getByTestId("allow-and-send").click();
+  await expect(page.getByTestId("form-product-left-out")).toBeHidden();
+
   // A product is edited in place.
   await page.getByTestId("nav-products").click();
   await page.getByTestId("product-list").getByText("Kettle K2").click();
