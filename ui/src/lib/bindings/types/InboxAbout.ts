@@ -13,7 +13,7 @@ kind: string,
  */
 id: string, 
 /**
- * What the person calls it: the product (or vendor) of a feedback, a support
- * request's subject, what an intent asks for.
+ * What the person calls it: the product a feedback is about ("your feedback" when
+ * it is about the vendor), a support request's subject, what an intent asks for.
  */
 title: string, };
