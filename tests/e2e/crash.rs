@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use parley_agent::exchange::SyncOptions;
-use parley_agent::outbox::{OutboxFilter, OutboxState};
+use parley_agent::outbox::{OutboxFilter, OutboxItem, OutboxState};
 use parley_agent::records::feedback::FeedbackFields;
 use parley_agent::Agent;
 use parley_protocol::{
@@ -33,6 +33,21 @@ pub(crate) async fn people(url: &str, n: usize) -> (Vec<tempfile::TempDir>, Vec<
         agents.push(Arc::new(agent));
     }
     (dirs, agents)
+}
+
+/// Waits (at most 30 s) until some agent's outbox holds a feedback that is `what` says.
+pub(crate) async fn wait_for(agents: &[Arc<Agent>], what: &str, found: impl Fn(&OutboxItem) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        for agent in agents {
+            let items = agent.vault().outbox(OutboxFilter::All).await.unwrap();
+            if items.iter().any(|m| m.message_type == MessageType::Feedback && found(m)) {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "never saw {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// One agent's work: write and send its feedback (queued when the vendor is down), then
@@ -124,13 +139,15 @@ async fn vendor_killed_under_load(db: Db) {
     let senders: Vec<_> =
         agents.iter().enumerate().map(|(n, a)| tokio::spawn(send_all(a.clone(), n))).collect();
 
-    // SIGKILL at varied moments, each time restarted on the same port and store.
+    // SIGKILL at varied moments from the first delivery on, each time restarted on the
+    // same port and store.
+    wait_for(&agents, "a first message delivered", |m| m.state == OutboxState::Delivered).await;
     let killer = {
         let vendor = vendor.clone();
         tokio::task::spawn_blocking(move || {
             for k in 0..KILLS {
-                std::thread::sleep(Duration::from_millis(150 + 70 * k as u64));
                 vendor.lock().unwrap().restart();
+                std::thread::sleep(Duration::from_millis(150 + 70 * k as u64));
             }
         })
     };

@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use parley_agent::exchange::SyncOptions;
-use parley_agent::outbox::OutboxFilter;
+use parley_agent::outbox::{OutboxFilter, OutboxState};
 use parley_agent::records::feedback::FeedbackFields;
 use parley_agent::Agent;
 
 use crate::common::{Db, Vendor};
-use crate::crash::{held_exactly_once, people};
+use crate::crash::{held_exactly_once, people, wait_for};
 
 const AGENTS: usize = 3;
 const EACH: usize = 20;
@@ -198,20 +198,23 @@ async fn postgresql_stopped_and_started_under_load_loses_nothing_and_recovers_by
     let senders: Vec<_> =
         agents.iter().enumerate().map(|(n, a)| tokio::spawn(send_all(a.clone(), n))).collect();
 
-    // The database goes away under load, stays away a while, and comes back.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(senders.iter().any(|s| !s.is_finished()), "stopped while the agents are sending");
+    // The database goes away under load — once the first message is in, so that the
+    // rest meet the outage — and comes back once a send has failed meanwhile.
+    wait_for(&agents, "a first message delivered", |m| m.state == OutboxState::Delivered).await;
     tokio::task::spawn_blocking({
         let server = server.clone();
         move || server.crash()
     })
     .await
     .unwrap();
+    wait_for(&agents, "a send failed while the database was down", |m| {
+        m.state == OutboxState::Queued && m.attempts >= 1
+    })
+    .await;
     let down = reqwest::get(&health).await.unwrap();
     assert_eq!(down.status(), 503, "the health check says the store is gone");
     let problem: serde_json::Value = down.json().await.unwrap();
     assert_eq!(problem["type"], "urn:parley:problem:unavailable");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     tokio::task::spawn_blocking(move || server.up()).await.unwrap();
     for s in senders {
         s.await.unwrap();

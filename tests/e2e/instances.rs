@@ -8,14 +8,13 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use parley_agent::outbox::OutboxFilter;
+use parley_agent::outbox::{OutboxFilter, OutboxState};
 use parley_protocol::MessageType;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::common::{Db, Vendor};
-use crate::crash::{held_exactly_once, people, post_unconsented, send_all, AGENTS, EACH};
+use crate::crash::{held_exactly_once, people, post_unconsented, send_all, wait_for, AGENTS, EACH};
 
 /// Hands each new connection to the next backend in turn, skipping those that refuse.
 fn round_robin(listener: TcpListener, backends: Vec<SocketAddr>) {
@@ -58,8 +57,7 @@ async fn three_instances_behind_a_round_robin_proxy_one_killed_lose_and_duplicat
         agents.iter().enumerate().map(|(n, a)| tokio::spawn(send_all(a.clone(), n))).collect();
     // Instance two goes away mid-run, as a crashed machine would.
     let two = Arc::new(Mutex::new(two));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(senders.iter().any(|s| !s.is_finished()), "killed while the agents are sending");
+    wait_for(&agents, "a first message delivered", |m| m.state == OutboxState::Delivered).await;
     tokio::task::spawn_blocking({
         let two = two.clone();
         move || two.lock().unwrap().stop()
