@@ -5,6 +5,7 @@
 //! - [`proof`]: W3C Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite.
 //! - [`Message`] and its [`Body`] types, the [`VendorDescriptor`], and [`verify`], the one
 //!   way a received message becomes a [`Verified<Message>`].
+//! - [`schema`]: the JSON Schema of every message, for the vendor's OpenAPI document.
 //!
 //! The crate is pure: no I/O, no clock (callers pass the time), no async. The operating
 //! system's random generator is its one contact with the outside, for new keys and ids.
@@ -39,6 +40,7 @@ mod keys;
 mod message;
 pub mod proof;
 mod purchase;
+pub mod schema;
 mod verify;
 
 pub use access::{

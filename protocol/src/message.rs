@@ -121,6 +121,21 @@ impl MessageType {
     }
 }
 
+impl MessageType {
+    /// Whether a message of this type must name a consent in its envelope.
+    pub fn requires_consent(&self) -> bool {
+        matches!(
+            self,
+            Self::ConsentRevocation
+                | Self::Intent
+                | Self::Feedback
+                | Self::SupportRequest
+                | Self::OfferAcceptance
+                | Self::IntentWithdrawal
+        )
+    }
+}
+
 impl FromStr for MessageType {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -251,15 +266,7 @@ impl Message {
 
     /// Whether this type must name a consent in its envelope.
     pub fn requires_consent(&self) -> bool {
-        matches!(
-            self.body,
-            Body::ConsentRevocation(_)
-                | Body::Intent(_)
-                | Body::Feedback(_)
-                | Body::SupportRequest(_)
-                | Body::OfferAcceptance(_)
-                | Body::IntentWithdrawal(_)
-        )
+        self.message_type().requires_consent()
     }
 
     /// The unsigned JSON form.
@@ -292,7 +299,13 @@ impl Message {
             .ok_or_else(|| Invalid::new("type", "is missing or not a string"))?;
         let kind: MessageType = kind.parse().map_err(|_| MessageError::UnknownType(kind.to_owned()))?;
         let envelope: Envelope = from_json("", Value::Object(object))?;
+        // serde reads a struct from an array of its members too; the protocol's one
+        // spelling is an object, so a body holding arrays is checked against what it read.
+        let written = contains_array(&envelope.body).then(|| envelope.body.clone());
         let body = Body::from_value(kind, envelope.body)?;
+        if let Some(written) = written {
+            objects_as_objects("body", &written, &body.to_value())?;
+        }
         let message = Self {
             context: envelope.context.map(Context::from_value).transpose()?,
             id: envelope.id,
@@ -396,4 +409,32 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(prefix: &str, value: Val
         };
         Invalid::new(path, e.into_inner().to_string())
     })
+}
+
+fn contains_array(v: &Value) -> bool {
+    match v {
+        Value::Array(_) => true,
+        Value::Object(m) => m.values().any(contains_array),
+        _ => false,
+    }
+}
+
+/// Refuses `written` where it has an array and `read` (the same value as the types read
+/// it, written back) has an object: a struct spelled as a list of its members.
+fn objects_as_objects(field: &str, written: &Value, read: &Value) -> Result<(), Invalid> {
+    match (written, read) {
+        (Value::Object(w), Value::Object(r)) => r.iter().try_for_each(|(k, rv)| match w.get(k) {
+            Some(wv) => objects_as_objects(&format!("{field}.{k}"), wv, rv),
+            None => Ok(()),
+        }),
+        (Value::Array(w), Value::Array(r)) => w
+            .iter()
+            .zip(r)
+            .enumerate()
+            .try_for_each(|(i, (wv, rv))| objects_as_objects(&format!("{field}[{i}]"), wv, rv)),
+        (Value::Array(_), Value::Object(_)) => {
+            Err(Invalid::new(field, "must be a JSON object, not an array"))
+        }
+        _ => Ok(()),
+    }
 }

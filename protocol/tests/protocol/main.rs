@@ -7,6 +7,7 @@ mod messages;
 mod properties;
 mod purchase;
 mod rfc8032;
+mod schema;
 
 use std::path::PathBuf;
 

@@ -310,3 +310,20 @@ fn contexts_parley_cannot_read_as_plain_json_are_refused() {
         assert!(err.to_string().contains("@context"), "{err}");
     }
 }
+
+#[test]
+fn a_body_or_member_spelled_as_an_array_of_its_members_is_refused() {
+    let p = Parties::new();
+    let signed = p.feedback(9).sign(&p.person).unwrap();
+    let mut doc = signed.document().clone();
+    doc["body"] = json!(["vendor", 9]);
+    let err = Message::from_value(&doc).unwrap_err().to_string();
+    assert!(err.contains("body: must be a JSON object, not an array"), "{err}");
+    let mut doc = signed.document().clone();
+    doc["body"]["about"] = json!("product");
+    doc["body"]["product"] = json!(["Kettle"]);
+    let err = Message::from_value(&doc).unwrap_err().to_string();
+    assert!(err.contains("body.product: must be a JSON object"), "{err}");
+    doc["body"]["product"] = json!({ "name": "Kettle" });
+    assert!(Message::from_value(&doc).is_ok());
+}
