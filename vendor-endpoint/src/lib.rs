@@ -9,6 +9,7 @@
 pub mod config;
 pub mod consent;
 pub mod console;
+pub mod contract;
 pub mod error;
 pub mod metrics;
 pub mod pipeline;

@@ -1,5 +1,5 @@
 //! What an operator watches, at `GET /metrics` in Prometheus' text exposition format:
-//! requests by route and status with their latency, refusals by problem kind, and the
+//! requests by method, route and status with their latency by route, refusals by problem kind, and the
 //! group-commit writer's batches. One set per endpoint instance (each instance behind a
 //! load balancer is scraped on its own).
 
@@ -22,8 +22,8 @@ struct Histogram {
 /// The counters.
 #[derive(Default)]
 pub struct Metrics {
-    /// (route, status) → requests.
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// (method, route, status) → requests.
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     /// route → request latency.
     latency: Mutex<BTreeMap<String, Histogram>>,
     /// problem kind → refusals.
@@ -40,9 +40,9 @@ pub struct Refusal(pub &'static str);
 
 impl Metrics {
     /// One request answered.
-    pub fn request(&self, route: &str, status: u16, took: Duration) {
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((route.to_owned(), status)).or_default() += 1;
+            *r.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
         }
         if let Ok(mut l) = self.latency.lock() {
             let h = l.entry(route.to_owned()).or_default();
@@ -73,13 +73,21 @@ impl Metrics {
         }
     }
 
+    /// Requests answered so far: (method, route, status) → how many.
+    pub fn answered(&self) -> BTreeMap<(String, String, u16), u64> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
     /// The text exposition format, version 0.0.4.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP parley_requests_total HTTP requests answered, by route and status.\n");
+        out.push_str("# HELP parley_requests_total HTTP requests answered, by method, route and status.\n");
         out.push_str("# TYPE parley_requests_total counter\n");
-        for ((route, status), n) in self.requests.lock().map(|r| r.clone()).unwrap_or_default() {
-            let _ = writeln!(out, "parley_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        for ((method, route, status), n) in self.answered() {
+            let _ = writeln!(
+                out,
+                "parley_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
         out.push_str("# HELP parley_request_duration_seconds Time to answer a request, by route.\n");
         out.push_str("# TYPE parley_request_duration_seconds histogram\n");
@@ -136,13 +144,15 @@ mod tests {
     #[test]
     fn renders_counters_and_histograms_in_the_text_format() {
         let m = Metrics::default();
-        m.request("/parley/v1/messages", 200, Duration::from_millis(3));
-        m.request("/parley/v1/messages", 200, Duration::from_millis(40));
+        m.request("POST", "/parley/v1/messages", 200, Duration::from_millis(3));
+        m.request("POST", "/parley/v1/messages", 200, Duration::from_millis(40));
         m.refusal("no-consent");
         m.batch(7, true);
         let text = m.render();
         assert!(
-            text.contains("parley_requests_total{route=\"/parley/v1/messages\",status=\"200\"} 2\n"),
+            text.contains(
+                "parley_requests_total{method=\"POST\",route=\"/parley/v1/messages\",status=\"200\"} 2\n"
+            ),
             "{text}"
         );
         assert!(text.contains(

@@ -65,9 +65,10 @@ async fn count(
         .get::<axum::extract::MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_owned();
+    let method = request.method().as_str().to_owned();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    e.metrics.request(&route, response.status().as_u16(), started.elapsed());
+    e.metrics.request(&method, &route, response.status().as_u16(), started.elapsed());
     if let Some(refusal) = response.extensions().get::<crate::metrics::Refusal>() {
         e.metrics.refusal(refusal.0);
     }
@@ -217,7 +218,7 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
     info(
         title = "Parley vendor endpoint",
         version = "1",
-        description = "Receives signed, consented messages from people's Parley agents (protocol v1), and serves the vendor's staff their console (HTML pages under /console/, the same as JSON under /console/api/). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>."
+        description = "Receives signed, consented messages from people's Parley agents (protocol v1), and serves the vendor's staff their console (HTML pages under /console/, the same as JSON under /console/api/; the pages are for browsers and not described here). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>. Every operation lists every status it can answer."
     ),
     paths(
         descriptor, myterms, messages, inbox, access_log, healthz, metrics, openapi,
@@ -233,7 +234,7 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
     ),
     modifiers(&ConsoleSecurity)
 )]
-struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// The console's two credentials: the session cookie set at sign-in, and the CSRF token
 /// (from `GET /console/api/me`) that every write carries as a header.
@@ -273,6 +274,6 @@ impl utoipa::Modify for ConsoleSecurity {
 
 #[utoipa::path(get, path = "/parley/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "This document", body = Object)))]
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi() -> Json<&'static Value> {
+    Json(crate::contract::document())
 }

@@ -38,8 +38,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(Problem::new(ProblemKind::UnsupportedMediaType, "send application/json"))
             }
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(Problem::new(ProblemKind::TooLarge, e.body_text()))
+            }
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(Problem::new(ProblemKind::MalformedJson, e.body_text()))
+            }
             Err(e) => Err(Problem::new(ProblemKind::InvalidRequest, e.body_text())),
         }
+    }
+}
+
+/// A query string whose refusal is a problem document.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Params<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Problem> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e| Problem::new(ProblemKind::InvalidRequest, e.body_text()))
     }
 }
 
@@ -83,7 +103,7 @@ pub async fn me(caller: Caller<AsViewer>) -> Json<Value> {
 pub async fn cases(
     State(e): State<Shared>,
     _staff: Caller<AsViewer>,
-    Query(q): Query<CaseQuery>,
+    Params(q): Params<CaseQuery>,
 ) -> ApiResult<Value> {
     let filter = q.filter()?;
     let cases = e.store.cases(&filter).await?;
@@ -302,7 +322,7 @@ pub async fn alerts(State(e): State<Shared>, _staff: Caller<AsViewer>) -> ApiRes
 pub async fn nps(
     State(e): State<Shared>,
     _staff: Caller<AsViewer>,
-    Query(q): Query<NpsQuery>,
+    Params(q): Params<NpsQuery>,
 ) -> ApiResult<Value> {
     Ok(Json(json!({ "period": q.period()?, "points": q.series(&e).await? })))
 }

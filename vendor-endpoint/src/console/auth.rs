@@ -287,6 +287,8 @@ fn same_origin(headers: &HeaderMap) -> bool {
         (status = 303, description = "Signed in: Set-Cookie parley_session (HttpOnly, SameSite=Strict, Path=/console; Secure behind https), Location /console/"),
         (status = 401, description = "The sign-in page, saying: wrong email or password", content_type = "text/html"),
         (status = 403, description = "The sign-in page: posted from another site", content_type = "text/html"),
+        (status = 415, description = "unsupported-media-type: not a form post", body = Object, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request: the form lacks email or password", body = Object, content_type = "application/problem+json"),
         (status = 429, description = "The sign-in page: too many failures, try again in 15 minutes", content_type = "text/html"),
     ))]
 /// `POST /console/login`: signs in, sets the session cookie and goes to the dashboard;
@@ -295,8 +297,20 @@ pub async fn sign_in(
     State(endpoint): State<Arc<Endpoint>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<SignIn>,
+    form: Result<Form<SignIn>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) => {
+            let kind = match e.status() {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemKind::UnsupportedMediaType,
+                StatusCode::PAYLOAD_TOO_LARGE => ProblemKind::TooLarge,
+                _ => ProblemKind::InvalidRequest,
+            };
+            return Problem::new(kind, format!("send the sign-in form (email, password): {}", e.body_text()))
+                .into_response();
+        }
+    };
     if !same_origin(&headers) {
         return super::pages::sign_in_page(
             Some("Sign in from the console's own page."),

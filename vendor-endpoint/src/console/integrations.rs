@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Redirect;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api::Body;
+use super::api::{Body, Params};
 use super::auth::{AsAdmin, Caller, Staff};
 use super::frame::{framed, html, when, Frame, PageResult};
 use crate::pipeline::Endpoint;
@@ -253,7 +253,7 @@ pub async fn deliveries(
     State(e): State<Shared>,
     _c: Caller<AsAdmin>,
     Path(id): Path<String>,
-    Query(q): Query<Limit>,
+    Params(q): Params<Limit>,
 ) -> ApiResult<Vec<Delivery>> {
     Ok(Json(e.store.deliveries(&id, q.limit.unwrap_or(50)).await?))
 }

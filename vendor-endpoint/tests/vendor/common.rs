@@ -161,7 +161,32 @@ impl Drop for TestVendor {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if !std::thread::panicking() {
+            answers_match_the_contract(&self.endpoint.metrics);
+        }
     }
+}
+
+/// Every answer a test's vendor gave is one its OpenAPI document lists for that method
+/// and route: so every test of this suite also checks the document, which cannot drift
+/// from what the routes answer. Only the console's HTML pages (for browsers) are not in
+/// it; an unknown path answers 404, a method a path does not take 405.
+pub fn answers_match_the_contract(metrics: &parley_vendor::metrics::Metrics) {
+    use parley_vendor::contract;
+    let mut unlisted = Vec::new();
+    for (method, route, status) in metrics.answered().into_keys() {
+        let method = if method == "HEAD" { "GET".to_owned() } else { method };
+        let listed = match contract::lists(&method, &route, status) {
+            Some(listed) => listed,
+            None if route == "unmatched" => status == 404,
+            None if contract::has_path(&route) => status == 405,
+            None => route.starts_with("/console") && !route.starts_with("/console/api/"),
+        };
+        if !listed {
+            unlisted.push(format!("{method} {route} answered {status}"));
+        }
+    }
+    assert!(unlisted.is_empty(), "answers the OpenAPI document does not list: {unlisted:?}");
 }
 
 /// A person: one pairwise key for this vendor.

@@ -69,6 +69,11 @@ impl Console {
         c
     }
 
+    /// `req` with this session's cookie and CSRF token.
+    pub(crate) fn authorise(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        req.header("cookie", &self.cookie).header("x-csrf-token", &self.csrf)
+    }
+
     pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         let r = self
             .http

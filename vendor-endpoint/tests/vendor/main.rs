@@ -7,6 +7,7 @@ mod common;
 mod connections;
 mod consent;
 mod console;
+mod contract;
 mod erasure;
 mod inbox;
 mod instances;

@@ -21,11 +21,15 @@ async fn metrics_count_requests_refusals_and_batches() {
     let text = response.text().await.unwrap();
     // The grant and three messages, each answered 200; one malformed body refused.
     assert!(
-        text.contains("parley_requests_total{route=\"/parley/v1/messages\",status=\"200\"} 4\n"),
+        text.contains(
+            "parley_requests_total{method=\"POST\",route=\"/parley/v1/messages\",status=\"200\"} 4\n"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("parley_requests_total{route=\"/parley/v1/messages\",status=\"400\"} 1\n"),
+        text.contains(
+            "parley_requests_total{method=\"POST\",route=\"/parley/v1/messages\",status=\"400\"} 1\n"
+        ),
         "{text}"
     );
     assert!(text.contains("parley_refusals_total{kind=\"malformed-json\"} 1\n"), "{text}");
