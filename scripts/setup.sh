@@ -89,6 +89,20 @@ setup_test_tools() {
   fi
 }
 
+# cargo-afl builds AFL++ from the sources it ships with when it is installed; the
+# fuzz crate's `afl` dependency is of the same minor version.
+setup_fuzzer() {
+  if ! cargo afl --version >/dev/null 2>&1; then
+    log "installing cargo-afl (AFL++ for Rust)"
+    cargo install cargo-afl --version '~0.18' --locked --quiet
+  fi
+  local data="${XDG_DATA_HOME:-$HOME/.local/share}/afl.rs"
+  if ! compgen -G "$data/rustc-*/afl.rs-*/afl/bin/afl-fuzz" >/dev/null; then
+    log "building AFL++"
+    cargo afl config --build
+  fi
+}
+
 if command -v apt-get >/dev/null 2>&1; then
   apt_install "${SYSTEM_PACKAGES[@]}"
 else

@@ -23,3 +23,7 @@ dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspac
 
 log "running the browser tests (Playwright, Debian's Chromium): the app's UI, then the vendor console"
 (cd ui && npx playwright test && npx playwright test -c playwright.console.config.ts)
+
+# A short coverage-guided run of every fuzz target (scripts/fuzz.sh 3600 for a real one).
+log "fuzzing verify, JCS and the vendor's request handling (AFL++)"
+./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-20}"
