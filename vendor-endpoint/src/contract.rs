@@ -120,6 +120,14 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
         }
         _ => return,
     };
+    // What the schemas cannot say, the 422 says in words.
+    let unstated = parley_protocol::schema::UNSTATED_RULES.join("; ");
+    if let Some(invalid) = operation["responses"].get_mut("422") {
+        let description = invalid["description"].as_str().unwrap_or_default();
+        invalid["description"] = json!(format!(
+            "{description}. Beyond the schema, a message must also meet these rules: {unstated}"
+        ));
+    }
     operation["requestBody"]["content"]["application/json"]["schema"] = request;
     operation["responses"]["200"]["content"]["application/json"]["schema"] = answer;
 }
