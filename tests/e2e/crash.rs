@@ -65,13 +65,18 @@ pub(crate) async fn send_all(agent: Arc<Agent>, n: usize) {
         // Down or up, the message is signed and queued first; a failure here is a bug.
         agent.send_feedback(&f.id, None).await.unwrap();
     }
-    let deadline = Instant::now() + Duration::from_secs(120);
+    drain(&agent, Duration::from_secs(120), &format!("agent {n}")).await;
+}
+
+/// Syncs `agent` until nothing waits in its outbox, for at most `within`.
+pub(crate) async fn drain(agent: &Agent, within: Duration, who: &str) {
+    let deadline = Instant::now() + within;
     loop {
         let _ = agent.sync(&SyncOptions { vendor: None, now: true, skip_inbox: true }).await;
         if agent.vault().outbox(OutboxFilter::Waiting).await.unwrap().is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "agent {n}: the outbox did not drain");
+        assert!(Instant::now() < deadline, "{who}: the outbox did not drain");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

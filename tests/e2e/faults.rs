@@ -7,15 +7,14 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parley_agent::exchange::SyncOptions;
-use parley_agent::outbox::{OutboxFilter, OutboxState};
+use parley_agent::outbox::OutboxState;
 use parley_agent::records::feedback::FeedbackFields;
 use parley_agent::Agent;
 
 use crate::common::{Db, Vendor};
-use crate::crash::{held_exactly_once, people, wait_for};
+use crate::crash::{drain as drain_one, held_exactly_once, people, wait_for};
 
 const AGENTS: usize = 3;
 const EACH: usize = 20;
@@ -44,16 +43,8 @@ async fn send_some(agents: &[Arc<Agent>], tag: &str) -> usize {
 
 /// Syncs every agent until nothing waits, bounded in time.
 async fn drain(agents: &[Arc<Agent>]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
     for agent in agents {
-        loop {
-            let _ = agent.sync(&SyncOptions { vendor: None, now: true, skip_inbox: true }).await;
-            if agent.vault().outbox(OutboxFilter::Waiting).await.unwrap().is_empty() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the outbox did not drain after the fault ended");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        drain_one(agent, Duration::from_secs(60), "after the fault ended").await;
     }
 }
 
