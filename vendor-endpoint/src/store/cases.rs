@@ -388,108 +388,60 @@ impl NewCase {
     }
 }
 
-/// A case a stored message opens, with the alerts it raises: built before any of a
-/// batch's cases is written, so the writer inserts them all at once ([`open_all_in`]).
-pub(crate) struct Opening<'a> {
-    id: &'a str,
-    sender: &'a str,
-    consent: Option<&'a str>,
-    case: &'a NewCase,
-    due: Option<String>,
-    raised: Vec<&'a AlertRule>,
-}
-
-impl<'a> Opening<'a> {
-    /// The case message `id` opens, raising the `rules` it matches; and the
-    /// `alert.raised` event when it raises any.
-    pub(crate) fn new(
-        id: &'a str,
-        sender: &'a str,
-        consent: Option<&'a str>,
-        case: &'a NewCase,
-        rules: &'a [AlertRule],
-        received: &str,
-    ) -> (Self, Option<Event>) {
-        let raised: Vec<&AlertRule> = rules.iter().filter(|r| r.matches(case)).collect();
-        let due = raised.iter().map(|r| r.first_response_hours).min().and_then(|hours| {
-            let at: Timestamp = received.parse().ok()?;
-            Some(Timestamp::from(at.get() + time::Duration::hours(hours)).to_string())
-        });
-        let event = (!raised.is_empty()).then(|| Event {
-            kind: EventType::AlertRaised,
-            data: json!({
-                "caseId": id,
-                "kind": case.kind,
-                "title": case.title,
-                "score": case.score,
-                "productModel": case.product_model,
-                "rules": raised.iter().map(|r| json!({ "id": r.id, "name": r.name })).collect::<Vec<_>>(),
-                "due": due,
-            }),
-            consent_id: consent.map(str::to_owned),
-            read: Some((id.to_owned(), sender.to_owned())),
-        });
-        (Self { id, sender, consent, case, due, raised }, event)
-    }
-}
-
-/// Rows per multi-row INSERT: well under SQLite's 32,766 parameters and PostgreSQL's 65,535.
-const ROWS_PER_INSERT: usize = 64;
-
-/// `($from, …)` rows of `width` numbered parameters each.
-fn rows(count: usize, width: usize) -> String {
-    (0..count)
-        .map(|r| {
-            let params: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Opens `cases` and raises their alerts, in the writer's transaction: one INSERT per 64
-/// cases rather than one per message — each statement is a round trip to the store.
-pub(crate) async fn open_all_in(
+/// Opens the case for a stored message, raising the alerts its rules call for; in the
+/// writer's transaction. Returns the `alert.raised` event, when one was.
+pub(crate) async fn open_in(
     tx: &mut Transaction<'static, Any>,
-    cases: &[Opening<'_>],
+    id: &str,
+    sender: &str,
+    consent: Option<&str>,
+    case: &NewCase,
+    rules: &[AlertRule],
     received: &str,
-) -> Result<()> {
-    for chunk in cases.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO cases (id, kind, sender, consent_id, state, priority, score, product_model, title, search_text,
-             received, updated, due) VALUES {}",
-            rows(chunk.len(), 13)
-        );
-        let mut query = sqlx::query(&sql);
-        for o in chunk {
-            query = query
-                .bind(o.id)
-                .bind(o.case.kind)
-                .bind(o.sender)
-                .bind(o.consent)
-                .bind("new")
-                .bind("normal")
-                .bind(o.case.score)
-                .bind(&o.case.product_model)
-                .bind(&o.case.title)
-                .bind(&o.case.search_text)
-                .bind(received)
-                .bind(received)
-                .bind(&o.due);
-        }
-        query.execute(&mut **tx).await?;
+) -> Result<Option<Event>> {
+    let raised: Vec<&AlertRule> = rules.iter().filter(|r| r.matches(case)).collect();
+    let due = raised.iter().map(|r| r.first_response_hours).min().and_then(|hours| {
+        let at: Timestamp = received.parse().ok()?;
+        Some(Timestamp::from(at.get() + time::Duration::hours(hours)).to_string())
+    });
+    sqlx::query(
+        "INSERT INTO cases (id, kind, sender, consent_id, state, priority, score, product_model, title, search_text,
+         received, updated, due) VALUES ($1, $2, $3, $4, 'new', 'normal', $5, $6, $7, $8, $9, $9, $10)",
+    )
+    .bind(id)
+    .bind(case.kind)
+    .bind(sender)
+    .bind(consent)
+    .bind(case.score)
+    .bind(&case.product_model)
+    .bind(&case.title)
+    .bind(&case.search_text)
+    .bind(received)
+    .bind(&due)
+    .execute(&mut **tx)
+    .await?;
+    for rule in &raised {
+        sqlx::query("INSERT INTO alerts (case_id, rule_id, raised) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&rule.id)
+            .bind(received)
+            .execute(&mut **tx)
+            .await?;
     }
-    let alerts: Vec<(&str, &str)> =
-        cases.iter().flat_map(|o| o.raised.iter().map(move |r| (o.id, r.id.as_str()))).collect();
-    for chunk in alerts.chunks(ROWS_PER_INSERT) {
-        let sql = format!("INSERT INTO alerts (case_id, rule_id, raised) VALUES {}", rows(chunk.len(), 3));
-        let mut query = sqlx::query(&sql);
-        for (case, rule) in chunk {
-            query = query.bind(*case).bind(*rule).bind(received);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
+    Ok((!raised.is_empty()).then(|| Event {
+        kind: EventType::AlertRaised,
+        data: json!({
+            "caseId": id,
+            "kind": case.kind,
+            "title": case.title,
+            "score": case.score,
+            "productModel": case.product_model,
+            "rules": raised.iter().map(|r| json!({ "id": r.id, "name": r.name })).collect::<Vec<_>>(),
+            "due": due,
+        }),
+        consent_id: consent.map(str::to_owned),
+        read: Some((id.to_owned(), sender.to_owned())),
+    }))
 }
 
 /// A `case.updated` event with the case as it now stands, in the caller's transaction.

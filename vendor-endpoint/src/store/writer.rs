@@ -347,21 +347,19 @@ async fn file_in_cases(
     rules: &[AlertRule],
     received: &str,
 ) -> Result<()> {
-    let (mut scores, mut events, mut openings) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut scores, mut events) = (Vec::new(), Vec::new());
     for m in messages {
         let case = match &m.case {
             Some(case) => {
-                let (opening, alert) =
-                    cases::Opening::new(&m.id, &m.sender, m.consent_id.as_deref(), case, rules, received);
-                openings.push(opening);
-                events.extend(alert);
+                events.extend(
+                    cases::open_in(tx, &m.id, &m.sender, m.consent_id.as_deref(), case, rules, received)
+                        .await?,
+                );
                 if let Some(score) = case.score {
                     scores.push(ScoreChange::entering(received, case.product_model.as_deref(), score));
                 }
                 Some(m.id.as_str())
             }
-            // A reply in a thread reopens its case; a case this batch opens is new, so
-            // its own thread's later messages need not see it written first.
             None => match &m.thread_id {
                 Some(thread) => {
                     events.extend(cases::reopen_in(tx, thread).await?);
@@ -372,7 +370,6 @@ async fn file_in_cases(
         };
         events.push(Event::message_received(&m.document, &m.id, &m.sender, m.consent_id.as_deref(), case));
     }
-    cases::open_all_in(tx, &openings, received).await?;
     insights::count_scores_in(tx, scores).await?;
     webhooks::queue_in(tx, &events).await
 }
