@@ -326,7 +326,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     };
     let consent: ConsentId = grant.id.into();
     let product = ProductDetails { name: "Kettle".into(), model: Some("K2".into()), ..Default::default() };
-    let messages = vec![
+    let messages = [
         sign(grant, &person),
         to_vendor(
             Body::Feedback(Feedback {
