@@ -218,7 +218,7 @@ async fn healthz(State(e): State<Shared>) -> Result<Json<Value>, Problem> {
     info(
         title = "Parley vendor endpoint",
         version = "1",
-        description = "Receives signed, consented messages from people's Parley agents (protocol v1), and serves the vendor's staff their console (HTML pages under /console/, the same as JSON under /console/api/; the pages are for browsers and not described here). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>. Every operation lists every status it can answer."
+        description = "Receives signed, consented messages from people's Parley agents (protocol v1), and serves the vendor's staff their console (HTML pages under /console/, the same as JSON under /console/api/; the pages are for browsers and not described here). Errors are RFC 9457 problem documents whose type is urn:parley:problem:<kind>. Every operation lists every status it can answer; a path not listed answers 404, a method a path does not take 405."
     ),
     paths(
         descriptor, myterms, messages, inbox, access_log, healthz, metrics, openapi,

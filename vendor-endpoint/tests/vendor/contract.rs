@@ -112,11 +112,23 @@ async fn every_operation_answers_only_what_it_lists() {
     let http = client();
     let mut probes = 0;
     for (method, path, op) in operations(&doc) {
-        let url = format!(
+        let mut url = format!(
             "{}{}",
             v.url,
             path.replace("{id}", "nope").replace("{delivery}", "1").replace("{name}", "nope")
         );
+        // Query parameters, each given a value of the wrong kind (a word where a number,
+        // a date or a flag is wanted).
+        let junk: Vec<String> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .map(|p| format!("{}=x%20y", p["name"].as_str().unwrap()))
+            .collect();
+        if !junk.is_empty() {
+            url = format!("{url}?{}", junk.join("&"));
+        }
         let method: reqwest::Method = method.to_uppercase().parse().unwrap();
         let json_body = op["requestBody"]["content"].get("application/json").is_some();
         let bodies: Vec<Option<(&str, Vec<u8>)>> = vec![
