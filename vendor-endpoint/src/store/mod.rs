@@ -390,7 +390,11 @@ impl Store {
         }
         // A session lock on a connection of its own, held for the whole sweep (which
         // runs in several transactions); PostgreSQL frees it if the connection dies.
+        // That connection is closed, never pooled, when done: a sweep dropped half-way
+        // (shutdown aborts it) would otherwise hand the lock on to whoever borrows it
+        // next, and no instance would sweep again.
         let mut conn = self.pool.acquire().await?;
+        conn.close_on_drop();
         let alone: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(SWEEP_LOCK)
             .fetch_one(&mut *conn)

@@ -62,7 +62,8 @@ pub fn admin_url() -> String {
     })
 }
 
-async fn pg_database() -> (String, PgDatabase) {
+/// A fresh database of its own on the test server, dropped with the guard.
+pub async fn pg_database() -> (String, PgDatabase) {
     use sqlx::Connection;
     let admin = admin_url();
     let name = format!("parley_test_{}", uuid_like());
