@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::insights::{self, AlertRule, ScoreChange};
+use super::rows;
 use super::staff::uuid_v4;
 use super::webhooks::{self, Event, EventType};
 use super::Store;
@@ -388,60 +389,91 @@ impl NewCase {
     }
 }
 
-/// Opens the case for a stored message, raising the alerts its rules call for; in the
-/// writer's transaction. Returns the `alert.raised` event, when one was.
-pub(crate) async fn open_in(
+/// A case to open: the stored message that opens it, and what the case holds.
+pub(crate) struct Opening<'a> {
+    pub id: &'a str,
+    pub sender: &'a str,
+    pub consent: Option<&'a str>,
+    pub case: &'a NewCase,
+}
+
+/// Opens the cases for stored messages, raising the alerts their rules call for; in the
+/// writer's transaction, a few multi-row statements for a whole batch. Returns each
+/// case's `alert.raised` event, when one was, in the order of `openings`.
+pub(crate) async fn open_all_in(
     tx: &mut Transaction<'static, Any>,
-    id: &str,
-    sender: &str,
-    consent: Option<&str>,
-    case: &NewCase,
+    openings: &[Opening<'_>],
     rules: &[AlertRule],
     received: &str,
-) -> Result<Option<Event>> {
-    let raised: Vec<&AlertRule> = rules.iter().filter(|r| r.matches(case)).collect();
-    let due = raised.iter().map(|r| r.first_response_hours).min().and_then(|hours| {
-        let at: Timestamp = received.parse().ok()?;
-        Some(Timestamp::from(at.get() + time::Duration::hours(hours)).to_string())
-    });
-    sqlx::query(
-        "INSERT INTO cases (id, kind, sender, consent_id, state, priority, score, product_model, title, search_text,
-         received, updated, due) VALUES ($1, $2, $3, $4, 'new', 'normal', $5, $6, $7, $8, $9, $9, $10)",
-    )
-    .bind(id)
-    .bind(case.kind)
-    .bind(sender)
-    .bind(consent)
-    .bind(case.score)
-    .bind(&case.product_model)
-    .bind(&case.title)
-    .bind(&case.search_text)
-    .bind(received)
-    .bind(&due)
-    .execute(&mut **tx)
-    .await?;
-    for rule in &raised {
-        sqlx::query("INSERT INTO alerts (case_id, rule_id, raised) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(&rule.id)
-            .bind(received)
-            .execute(&mut **tx)
-            .await?;
+) -> Result<Vec<Option<Event>>> {
+    let at: Option<Timestamp> = received.parse().ok();
+    let raised: Vec<(&Opening, Vec<&AlertRule>, Option<String>)> =
+        openings
+            .iter()
+            .map(|o| {
+                let raised: Vec<&AlertRule> = rules.iter().filter(|r| r.matches(o.case)).collect();
+                let due =
+                    raised.iter().map(|r| r.first_response_hours).min().zip(at).map(|(hours, at)| {
+                        Timestamp::from(at.get() + time::Duration::hours(hours)).to_string()
+                    });
+                (o, raised, due)
+            })
+            .collect();
+    for chunk in rows::chunks(&raised) {
+        let sql = format!(
+            "INSERT INTO cases (id, kind, sender, consent_id, state, priority, score, product_model, title,
+             search_text, received, updated, due) VALUES {}",
+            rows::values(chunk.len(), 13)
+        );
+        let mut query = sqlx::query(&sql);
+        for (o, _, due) in chunk {
+            query = query
+                .bind(o.id)
+                .bind(o.case.kind)
+                .bind(o.sender)
+                .bind(o.consent)
+                .bind(CaseState::New.as_str())
+                .bind(Priority::Normal.as_str())
+                .bind(o.case.score)
+                .bind(&o.case.product_model)
+                .bind(&o.case.title)
+                .bind(&o.case.search_text)
+                .bind(received)
+                .bind(received)
+                .bind(due);
+        }
+        query.execute(&mut **tx).await?;
     }
-    Ok((!raised.is_empty()).then(|| Event {
-        kind: EventType::AlertRaised,
-        data: json!({
-            "caseId": id,
-            "kind": case.kind,
-            "title": case.title,
-            "score": case.score,
-            "productModel": case.product_model,
-            "rules": raised.iter().map(|r| json!({ "id": r.id, "name": r.name })).collect::<Vec<_>>(),
-            "due": due,
-        }),
-        consent_id: consent.map(str::to_owned),
-        read: Some((id.to_owned(), sender.to_owned())),
-    }))
+    let alerts: Vec<(&str, &str)> =
+        raised.iter().flat_map(|(o, rules, _)| rules.iter().map(|r| (o.id, r.id.as_str()))).collect();
+    for chunk in rows::chunks(&alerts) {
+        let sql =
+            format!("INSERT INTO alerts (case_id, rule_id, raised) VALUES {}", rows::values(chunk.len(), 3));
+        let mut query = sqlx::query(&sql);
+        for (case, rule) in chunk {
+            query = query.bind(*case).bind(*rule).bind(received);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(raised
+        .into_iter()
+        .map(|(o, raised, due)| {
+            (!raised.is_empty()).then(|| Event {
+                kind: EventType::AlertRaised,
+                data: json!({
+                    "caseId": o.id,
+                    "kind": o.case.kind,
+                    "title": o.case.title,
+                    "score": o.case.score,
+                    "productModel": o.case.product_model,
+                    "rules": raised.iter().map(|r| json!({ "id": r.id, "name": r.name })).collect::<Vec<_>>(),
+                    "due": due,
+                }),
+                consent_id: o.consent.map(str::to_owned),
+                read: Some((o.id.to_owned(), o.sender.to_owned())),
+            })
+        })
+        .collect())
 }
 
 /// A `case.updated` event with the case as it now stands, in the caller's transaction.

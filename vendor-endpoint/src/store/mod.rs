@@ -10,6 +10,7 @@ pub mod access;
 pub mod cases;
 pub mod insights;
 pub mod orders;
+mod rows;
 pub mod staff;
 pub mod tokens;
 pub mod webhooks;

@@ -271,40 +271,62 @@ fn new_secret() -> String {
     format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-/// Queues `events` for every enabled endpoint subscribed to them, in the caller's
-/// transaction.
+/// The enabled webhooks and the events each receives, read in the writer's transaction:
+/// a batch asks once, and builds no event that no webhook receives.
+pub(crate) struct Subscriptions(Vec<(String, Vec<EventType>)>);
+
+impl Subscriptions {
+    pub(crate) async fn read_in(conn: &mut sqlx::AnyConnection) -> Result<Self> {
+        let rows = sqlx::query("SELECT id, events FROM webhooks WHERE disabled IS NULL")
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut hooks = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (id, events): (String, String) = (row.try_get("id")?, row.try_get("events")?);
+            let events = EventType::ALL.into_iter().filter(|e| events.split(',').any(|s| s == e.as_str()));
+            hooks.push((id, events.collect()));
+        }
+        Ok(Self(hooks))
+    }
+
+    /// Whether any webhook receives `kind`.
+    pub(crate) fn want(&self, kind: EventType) -> bool {
+        self.0.iter().any(|(_, events)| events.contains(&kind))
+    }
+
+    /// Queues `events` for the webhooks subscribed to them, in the caller's transaction.
+    pub(crate) async fn queue_in(&self, conn: &mut sqlx::AnyConnection, events: &[Event]) -> Result<()> {
+        let now = Timestamp::now();
+        for (id, subscribed) in &self.0 {
+            for event in events.iter().filter(|e| subscribed.contains(&e.kind)) {
+                let payload =
+                    json!({ "type": event.kind.as_str(), "timestamp": now.to_string(), "data": event.data });
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, consent_id, person, message_id,
+                     created, state, attempts, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $8)",
+                )
+                .bind(format!("msg_{}", uuid::Uuid::new_v4().simple()))
+                .bind(id)
+                .bind(event.kind.as_str())
+                .bind(payload.to_string())
+                .bind(&event.consent_id)
+                .bind(event.read.as_ref().map(|(_, person)| person))
+                .bind(event.read.as_ref().map(|(message, _)| message))
+                .bind(now.to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Queues `events` for the webhooks subscribed to them, in the caller's transaction.
 pub(crate) async fn queue_in(conn: &mut sqlx::AnyConnection, events: &[Event]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let hooks =
-        sqlx::query("SELECT id, events FROM webhooks WHERE disabled IS NULL").fetch_all(&mut *conn).await?;
-    if hooks.is_empty() {
-        return Ok(());
-    }
-    let now = Timestamp::now();
-    for hook in &hooks {
-        let (id, subscribed): (String, String) = (hook.try_get("id")?, hook.try_get("events")?);
-        for event in events.iter().filter(|e| subscribed.split(',').any(|s| s == e.kind.as_str())) {
-            let payload =
-                json!({ "type": event.kind.as_str(), "timestamp": now.to_string(), "data": event.data });
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, consent_id, person, message_id,
-                 created, state, attempts, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $8)",
-            )
-            .bind(format!("msg_{}", uuid::Uuid::new_v4().simple()))
-            .bind(&id)
-            .bind(event.kind.as_str())
-            .bind(payload.to_string())
-            .bind(&event.consent_id)
-            .bind(event.read.as_ref().map(|(_, person)| person))
-            .bind(event.read.as_ref().map(|(message, _)| message))
-            .bind(now.to_string())
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(())
+    Subscriptions::read_in(conn).await?.queue_in(conn, events).await
 }
 
 /// Deletes the person's data from the queue, in the transaction that deletes it from the

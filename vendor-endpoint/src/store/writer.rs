@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::cases::{self, NewCase};
 use super::insights::{self, enabled_rules_in, AlertRule, ScoreChange};
 use super::webhooks::{self, Event, EventType};
-use super::{consent_row, Backend, Store};
+use super::{consent_row, rows, Backend, Store};
 use crate::consent::{consent_refusal, ConsentNeed, ConsentRefusal};
 use crate::error::{Error, Result};
 
@@ -218,11 +218,6 @@ async fn process_in_one_transaction(store: &Store, jobs: &[Job]) -> Result<Vec<O
     Ok(outcomes)
 }
 
-/// `$from, $from+1, …` for `n` parameters.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// Set-wise equivalent of [`apply`] for a run of `Job::Accept`s, with the same outcomes
 /// in the same order: no grant or revocation sits inside the run, so consents cannot
 /// change within it.
@@ -240,35 +235,29 @@ async fn accept_run(
         })
         .collect();
 
-    let ids: Vec<&str> = accepts.iter().map(|(m, _, _)| m.id.as_str()).collect();
-    let sql =
-        format!("SELECT id, digest, response FROM messages WHERE id IN ({})", placeholders(1, ids.len()));
-    let mut query = sqlx::query(&sql);
-    for id in &ids {
-        query = query.bind(*id);
-    }
+    let ids = rows::padded(&accepts.iter().map(|(m, _, _)| m.id.as_str()).collect::<Vec<_>>());
     let mut known: HashMap<String, (String, String)> = HashMap::new();
-    for row in query.fetch_all(&mut **tx).await? {
-        known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
-    }
-    let sql = format!(
-        "SELECT id, digest, response FROM deleted_messages WHERE id IN ({})",
-        placeholders(1, ids.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for id in &ids {
-        query = query.bind(*id);
-    }
-    for row in query.fetch_all(&mut **tx).await? {
-        known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
+    for table in ["messages", "deleted_messages"] {
+        let sql = format!(
+            "SELECT id, digest, response FROM {table} WHERE id IN ({})",
+            rows::placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
+        }
     }
 
     let mut consent_ids: Vec<&str> = accepts.iter().map(|(_, _, n)| n.consent_id.as_str()).collect();
     consent_ids.sort_unstable();
     consent_ids.dedup();
+    let consent_ids = rows::padded(&consent_ids);
     let sql = format!(
         "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id IN ({}){}",
-        placeholders(1, consent_ids.len()),
+        rows::placeholders(1, consent_ids.len()),
         backend.share_lock()
     );
     let mut query = sqlx::query(&sql);
@@ -309,13 +298,11 @@ async fn accept_run(
     } else {
         Vec::new()
     };
-    for chunk in to_insert.chunks(64) {
-        let rows: Vec<String> =
-            (0..chunk.len()).map(|r| format!("({})", placeholders(1 + r * 11, 11))).collect();
+    for chunk in rows::chunks(&to_insert) {
         let sql = format!(
             "INSERT INTO messages (id, kind, sender, consent_id, thread_id, in_reply_to, score, digest, document,
              response, received) VALUES {}",
-            rows.join(", ")
+            rows::values(chunk.len(), 11)
         );
         let mut query = sqlx::query(&sql);
         for (m, response) in chunk {
@@ -347,14 +334,22 @@ async fn file_in_cases(
     rules: &[AlertRule],
     received: &str,
 ) -> Result<()> {
+    let openings: Vec<cases::Opening> = messages
+        .iter()
+        .filter_map(|m| {
+            let case = m.case.as_ref()?;
+            Some(cases::Opening { id: &m.id, sender: &m.sender, consent: m.consent_id.as_deref(), case })
+        })
+        .collect();
+    let mut alerts = cases::open_all_in(tx, &openings, rules, received).await?.into_iter();
+    let hooks = webhooks::Subscriptions::read_in(tx).await?;
+    // Each message's event carries the whole message: not built when no webhook takes it.
+    let tell = hooks.want(EventType::MessageReceived);
     let (mut scores, mut events) = (Vec::new(), Vec::new());
     for m in messages {
         let case = match &m.case {
             Some(case) => {
-                events.extend(
-                    cases::open_in(tx, &m.id, &m.sender, m.consent_id.as_deref(), case, rules, received)
-                        .await?,
-                );
+                events.extend(alerts.next().flatten());
                 if let Some(score) = case.score {
                     scores.push(ScoreChange::entering(received, case.product_model.as_deref(), score));
                 }
@@ -368,10 +363,18 @@ async fn file_in_cases(
                 None => None,
             },
         };
-        events.push(Event::message_received(&m.document, &m.id, &m.sender, m.consent_id.as_deref(), case));
+        if tell {
+            events.push(Event::message_received(
+                &m.document,
+                &m.id,
+                &m.sender,
+                m.consent_id.as_deref(),
+                case,
+            ));
+        }
     }
     insights::count_scores_in(tx, scores).await?;
-    webhooks::queue_in(tx, &events).await
+    hooks.queue_in(tx, &events).await
 }
 
 async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
