@@ -46,6 +46,18 @@ impl Backend {
         }
     }
 
+    /// `table`, read through its primary-key (or first unique) index whatever the
+    /// planner's statistics say. SQLite's planner trusts `ANALYZE`'s row counts: with
+    /// statistics taken while a table was small (the hourly refresh runs at start), it
+    /// judges a scan cheaper than 16 index lookups and keeps scanning every row of the
+    /// grown table on every batch. PostgreSQL's autovacuum keeps its statistics current.
+    fn by_key(&self, table: &str) -> String {
+        match self {
+            Self::Sqlite => format!("{table} INDEXED BY sqlite_autoindex_{table}_1"),
+            Self::Postgres => table.to_owned(),
+        }
+    }
+
     /// Whole minutes from one stored timestamp column to another.
     fn minutes_between(&self, from: &str, to: &str) -> String {
         match self {

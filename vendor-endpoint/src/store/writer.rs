@@ -218,6 +218,11 @@ async fn process_in_one_transaction(store: &Store, jobs: &[Job]) -> Result<Vec<O
     Ok(outcomes)
 }
 
+/// The writer's read of `columns` from the rows of `table` with `n` given ids (`$1`…).
+fn by_keys(backend: Backend, columns: &str, table: &str, n: usize) -> String {
+    format!("SELECT {columns} FROM {} WHERE id IN ({})", backend.by_key(table), rows::placeholders(1, n))
+}
+
 /// Set-wise equivalent of [`apply`] for a run of `Job::Accept`s, with the same outcomes
 /// in the same order: no grant or revocation sits inside the run, so consents cannot
 /// change within it.
@@ -238,10 +243,7 @@ async fn accept_run(
     let ids = rows::padded(&accepts.iter().map(|(m, _, _)| m.id.as_str()).collect::<Vec<_>>());
     let mut known: HashMap<String, (String, String)> = HashMap::new();
     for table in ["messages", "deleted_messages"] {
-        let sql = format!(
-            "SELECT id, digest, response FROM {table} WHERE id IN ({})",
-            rows::placeholders(1, ids.len())
-        );
+        let sql = by_keys(backend, "id, digest, response", table, ids.len());
         let mut query = sqlx::query(&sql);
         for id in &ids {
             query = query.bind(*id);
@@ -255,11 +257,8 @@ async fn accept_run(
     consent_ids.sort_unstable();
     consent_ids.dedup();
     let consent_ids = rows::padded(&consent_ids);
-    let sql = format!(
-        "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id IN ({}){}",
-        rows::placeholders(1, consent_ids.len()),
-        backend.share_lock()
-    );
+    let columns = "id, person, state, purpose, categories, retention_days";
+    let sql = by_keys(backend, columns, "consents", consent_ids.len()) + backend.share_lock();
     let mut query = sqlx::query(&sql);
     for id in &consent_ids {
         query = query.bind(*id);
@@ -585,4 +584,54 @@ async fn check_consent(
     let row = sqlx::query(&sql).bind(&need.consent_id).fetch_optional(&mut **tx).await?;
     let consent = row.as_ref().map(consent_row).transpose()?;
     Ok(consent_refusal(consent.as_ref(), sender, need))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Statistics taken while the store was small must not turn the batch's lookups
+    /// into scans of every row once it has grown.
+    #[tokio::test]
+    async fn batch_lookups_use_the_key_whatever_the_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("vendor.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let mut conn = store.writes().acquire().await.unwrap();
+        // A store analysed while small: what the hourly refresh does at start.
+        let rows = [
+            "INSERT INTO messages (id, kind, sender, digest, document, response, received)
+             VALUES ($1, 'Feedback', 'did:key:z', '', '{}', '', '')",
+            "INSERT INTO deleted_messages (id, sender, digest, response, deleted) VALUES ($1, '', '', '', '')",
+            "INSERT INTO consents (id, person, agreement, purpose, categories, retention_days, state, created)
+             VALUES ($1, '', '', 'service', '', 1, 'agreed', '')",
+        ];
+        for i in 0..37 {
+            for sql in rows {
+                sqlx::query(sql).bind(format!("m{i}")).execute(&mut *conn).await.unwrap();
+            }
+        }
+        drop(conn);
+        sqlx::query("ANALYZE").execute(store.writes()).await.unwrap();
+        for table in ["messages", "deleted_messages", "consents"] {
+            for n in [1, 16, 64, 256] {
+                let plan = format!("EXPLAIN QUERY PLAN {}", by_keys(Backend::Sqlite, "*", table, n));
+                let mut query = sqlx::query(&plan);
+                for i in 0..n {
+                    query = query.bind(format!("m{i}"));
+                }
+                let steps: Vec<String> = query
+                    .fetch_all(store.writes())
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.try_get::<String, _>("detail").unwrap())
+                    .collect();
+                assert!(
+                    steps.iter().all(|s| s.starts_with("SEARCH") && s.contains("INDEX")),
+                    "{table}, {n} ids: {steps:?}"
+                );
+            }
+        }
+    }
 }
