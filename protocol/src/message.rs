@@ -119,9 +119,7 @@ impl MessageType {
             _ => &[],
         }
     }
-}
 
-impl MessageType {
     /// Whether a message of this type must name a consent in its envelope.
     pub fn requires_consent(&self) -> bool {
         matches!(
