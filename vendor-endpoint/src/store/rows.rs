@@ -6,7 +6,7 @@
 //! others and prepare again on most batches — on SQLite, on the writer's one thread.
 //! So a run of rows goes out in chunks of [`WIDEST`] and then in powers of two, and an
 //! `IN` list is padded to the next power of two by repeating its last value (which
-//! selects nothing more): at most eight texts per statement.
+//! selects nothing more): seven texts per insert, nine per lookup at most.
 
 /// The most rows one statement carries.
 pub(crate) const WIDEST: usize = 64;
