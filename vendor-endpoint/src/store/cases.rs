@@ -14,7 +14,7 @@ use super::insights::{self, AlertRule, ScoreChange};
 use super::rows;
 use super::staff::uuid_v4;
 use super::webhooks::{self, Event, EventType};
-use super::Store;
+use super::{Backend, Store};
 use crate::error::{Error, Result};
 
 /// Where a case is.
@@ -402,6 +402,7 @@ pub(crate) struct Opening<'a> {
 /// case's `alert.raised` event, when one was, in the order of `openings`.
 pub(crate) async fn open_all_in(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     openings: &[Opening<'_>],
     rules: &[AlertRule],
     received: &str,
@@ -423,7 +424,7 @@ pub(crate) async fn open_all_in(
         let sql = format!(
             "INSERT INTO cases (id, kind, sender, consent_id, state, priority, score, product_model, title,
              search_text, received, updated, due) VALUES {}",
-            rows::values(chunk.len(), 13)
+            rows::values(backend, chunk.len(), 13)
         );
         let mut query = sqlx::query(&sql);
         for (o, _, due) in chunk {
@@ -447,8 +448,10 @@ pub(crate) async fn open_all_in(
     let alerts: Vec<(&str, &str)> =
         raised.iter().flat_map(|(o, rules, _)| rules.iter().map(|r| (o.id, r.id.as_str()))).collect();
     for chunk in rows::chunks(&alerts) {
-        let sql =
-            format!("INSERT INTO alerts (case_id, rule_id, raised) VALUES {}", rows::values(chunk.len(), 3));
+        let sql = format!(
+            "INSERT INTO alerts (case_id, rule_id, raised) VALUES {}",
+            rows::values(backend, chunk.len(), 3)
+        );
         let mut query = sqlx::query(&sql);
         for (case, rule) in chunk {
             query = query.bind(*case).bind(*rule).bind(received);

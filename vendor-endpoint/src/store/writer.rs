@@ -220,7 +220,11 @@ async fn process_in_one_transaction(store: &Store, jobs: &[Job]) -> Result<Vec<O
 
 /// The writer's read of `columns` from the rows of `table` with `n` given ids (`$1`…).
 fn by_keys(backend: Backend, columns: &str, table: &str, n: usize) -> String {
-    format!("SELECT {columns} FROM {} WHERE id IN ({})", backend.by_key(table), rows::placeholders(1, n))
+    format!(
+        "SELECT {columns} FROM {} WHERE id IN ({})",
+        backend.by_key(table),
+        rows::placeholders(backend, 1, n)
+    )
 }
 
 /// Set-wise equivalent of [`apply`] for a run of `Job::Accept`s, with the same outcomes
@@ -301,7 +305,7 @@ async fn accept_run(
         let sql = format!(
             "INSERT INTO messages (id, kind, sender, consent_id, thread_id, in_reply_to, score, digest, document,
              response, received) VALUES {}",
-            rows::values(chunk.len(), 11)
+            rows::values(backend, chunk.len(), 11)
         );
         let mut query = sqlx::query(&sql);
         for (m, response) in chunk {
@@ -321,7 +325,7 @@ async fn accept_run(
         query.execute(&mut **tx).await?;
     }
     let stored: Vec<&NewMessage> = to_insert.iter().map(|(m, _)| *m).collect();
-    file_in_cases(tx, &stored, &rules, &received).await?;
+    file_in_cases(tx, backend, &stored, &rules, &received).await?;
     Ok(outcomes)
 }
 
@@ -329,6 +333,7 @@ async fn accept_run(
 /// counts their feedback scores towards NPS, and queues their webhook events.
 async fn file_in_cases(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     messages: &[&NewMessage],
     rules: &[AlertRule],
     received: &str,
@@ -340,7 +345,7 @@ async fn file_in_cases(
             Some(cases::Opening { id: &m.id, sender: &m.sender, consent: m.consent_id.as_deref(), case })
         })
         .collect();
-    let mut alerts = cases::open_all_in(tx, &openings, rules, received).await?.into_iter();
+    let mut alerts = cases::open_all_in(tx, backend, &openings, rules, received).await?.into_iter();
     let hooks = webhooks::Subscriptions::read_in(tx).await?;
     // Each message's event carries the whole message: not built when no webhook takes it.
     let tell = hooks.want(EventType::MessageReceived);
@@ -410,7 +415,7 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
             }
             insert_message(tx, message, response).await?;
             let rules = if message.case.is_some() { enabled_rules_in(tx).await? } else { Vec::new() };
-            file_in_cases(tx, &[message], &rules, &Timestamp::now().to_string()).await?;
+            file_in_cases(tx, backend, &[message], &rules, &Timestamp::now().to_string()).await?;
             Ok(Outcome::Stored(response.clone()))
         }
         Job::Grant { message, response, consent } => {
