@@ -109,7 +109,7 @@ fn pool_options(backend: Backend, role: Role) -> AnyPoolOptions {
     // them until the request time limit while the pool retries connecting.
     let options = options.acquire_timeout(std::time::Duration::from_secs(3));
     match backend {
-        Backend::Sqlite => options.after_connect(move |conn, _| {
+        Backend::Sqlite => options.after_connect(|conn, _| {
             Box::pin(async move {
                 conn.execute("PRAGMA journal_mode = WAL").await?;
                 // Acknowledged means durable: a receipt is sent after an fsync'd commit.
@@ -121,12 +121,6 @@ fn pool_options(backend: Backend, role: Role) -> AnyPoolOptions {
                 // A deletion receipt must be true of the bytes: deleted rows and freed
                 // pages are overwritten with zeros, not left for the next write.
                 conn.execute("PRAGMA secure_delete = ON").await?;
-                if role == Role::Writer {
-                    // Every batch updates index pages all over the key space (message
-                    // ids are the senders', consents many): with SQLite's default 2 MiB
-                    // cache the writer re-read most of them from the file each batch.
-                    conn.execute("PRAGMA cache_size = -32768").await?;
-                }
                 Ok(())
             })
         }),
