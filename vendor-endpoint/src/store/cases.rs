@@ -517,15 +517,19 @@ pub(crate) async fn reopen_in(tx: &mut Transaction<'static, Any>, thread: &str) 
 }
 
 /// Turns the cases under a consent into stubs: their text, product, score, notes and
-/// alerts go, in the transaction that deletes the messages. What stays says when, and by
-/// what (the revocation's id, or `retention`).
+/// alerts go, in the transaction that deletes the messages, and before it: a case is
+/// found through the message that opened it (same id, same consent), so it goes exactly
+/// when that message does, and the cases need no index of their own ordered by consent
+/// (one more B-tree page rewritten for every message received). What stays says when,
+/// and by what (the revocation's id, or `retention`).
 pub(crate) async fn delete_under_consent_in(
     conn: &mut sqlx::AnyConnection,
     consent_id: &str,
     before: Option<&str>,
     by: &str,
 ) -> Result<()> {
-    let which = "consent_id = $1 AND ($2 IS NULL OR received < $2) AND deleted IS NULL";
+    let which = "id IN (SELECT id FROM messages WHERE consent_id = $1 AND ($2 IS NULL OR received < $2))
+                 AND deleted IS NULL";
     let scored = sqlx::query(&format!(
         "SELECT received, product_model, score FROM cases WHERE {which} AND score IS NOT NULL"
     ))

@@ -488,8 +488,8 @@ async fn revoke(
             deleted
                 .push(id.parse::<MessageId>().map_err(|e| Error::Refused(format!("stored id {id}: {e}")))?);
         }
-        delete_under_consent(tx, &consent_id, None).await?;
         cases::delete_under_consent_in(tx, &consent_id, None, &message.id).await?;
+        delete_under_consent(tx, &consent_id, None).await?;
         webhooks::purge_in(tx, &consent_id, None).await?;
         let event = Event {
             kind: EventType::ConsentRevoked,

@@ -3,7 +3,7 @@
 //! receipt is signed; the files are the owner's alone; a captured inbox query or a
 //! message deleted by the retention sweep cannot be replayed.
 
-use parley_protocol::{AgreementId, Body, Category, InboxQuery, Purpose, Timestamp};
+use parley_protocol::{AgreementId, Body, Category, ConsentGrant, InboxQuery, Purpose, Timestamp};
 use time::Duration;
 
 use crate::common::{assert_problem, vendor_signed, Db, Person, TestVendor};
@@ -79,8 +79,34 @@ async fn message_deleted_by_retention_cannot_be_replayed(db: Db) {
     let support = p.support(consent, "my old complaint");
     let (status, original) = v.post(&support).await;
     assert_eq!(status, 200, "{original}");
+    // Another person's case under a consent kept for longer must not go with it.
+    let other = Person::new(&v);
+    let grant = other.sign(other.message(
+        Body::ConsentGrant(ConsentGrant {
+            agreement: AgreementId::SdBase,
+            purpose: Purpose::Service,
+            categories: vec![Category::Support],
+            retention_days: 730,
+            terms: None,
+        }),
+        None,
+    ));
+    assert_eq!(v.post(&grant).await.0, 200);
+    let long = grant.id.into();
+    let kept = other.support(long, "still within its retention");
+    assert_eq!(v.post(&kept).await.0, 200);
     let next_year = Timestamp::from(Timestamp::now().get() + Duration::days(400));
+    let within = Timestamp::from(Timestamp::now().get() + Duration::days(10));
+    assert_eq!(v.store().sweep_expired(within).await.unwrap(), 0, "nothing is due yet");
+    assert_eq!(v.store().case(&support.id.to_string()).await.unwrap().deleted, None);
     assert_eq!(v.store().sweep_expired(next_year).await.unwrap(), 1, "deleted at the end of its retention");
+    let case = v.store().case(&support.id.to_string()).await.unwrap();
+    assert_eq!(
+        (case.deleted_by.as_deref(), case.title),
+        (Some("retention"), None),
+        "its case went with it, text and all"
+    );
+    assert_eq!(v.store().case(&kept.id.to_string()).await.unwrap().deleted, None, "the other case stays");
 
     let (status, again) = v.post(&support).await;
     assert_eq!(status, 200, "{again}");
