@@ -524,12 +524,15 @@ pub(crate) async fn reopen_in(tx: &mut Transaction<'static, Any>, thread: &str) 
 /// and by what (the revocation's id, or `retention`).
 pub(crate) async fn delete_under_consent_in(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     consent_id: &str,
     before: Option<&str>,
     by: &str,
 ) -> Result<()> {
-    let which = "id IN (SELECT id FROM messages WHERE consent_id = $1 AND ($2 IS NULL OR received < $2))
-                 AND deleted IS NULL";
+    let under = super::by_consent::messages_under(conn, backend).await?;
+    let which = format!(
+        "id IN (SELECT id FROM messages WHERE {under} AND ($2 IS NULL OR received < $2)) AND deleted IS NULL"
+    );
     let scored = sqlx::query(&format!(
         "SELECT received, product_model, score FROM cases WHERE {which} AND score IS NOT NULL"
     ))

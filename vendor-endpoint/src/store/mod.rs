@@ -7,6 +7,7 @@
 //! reads and the operator's own writes (offers, replies) use the pool directly.
 
 pub mod access;
+mod by_consent;
 pub mod cases;
 pub mod insights;
 pub mod orders;
@@ -432,8 +433,8 @@ impl Store {
             let (id, days): (String, i64) = (c.try_get("id")?, c.try_get("retention_days")?);
             let cutoff = Timestamp::from(now.get() - time::Duration::days(days)).to_string();
             let mut tx = self.write_tx(&self.pool).await?;
-            cases::delete_under_consent_in(&mut tx, &id, Some(&cutoff), "retention").await?;
-            deleted += writer::delete_under_consent(&mut tx, &id, Some(&cutoff)).await?;
+            cases::delete_under_consent_in(&mut tx, self.backend(), &id, Some(&cutoff), "retention").await?;
+            deleted += writer::delete_under_consent(&mut tx, self.backend(), &id, Some(&cutoff)).await?;
             webhooks::purge_in(&mut tx, &id, Some(&cutoff)).await?;
             tx.commit().await?;
         }

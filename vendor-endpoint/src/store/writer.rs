@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::cases::{self, NewCase};
 use super::insights::{self, enabled_rules_in, AlertRule, ScoreChange};
 use super::webhooks::{self, Event, EventType};
-use super::{consent_row, rows, Backend, Store};
+use super::{by_consent, consent_row, rows, Backend, Store};
 use crate::consent::{consent_refusal, ConsentNeed, ConsentRefusal};
 use crate::error::{Error, Result};
 
@@ -214,6 +214,7 @@ async fn process_in_one_transaction(store: &Store, jobs: &[Job]) -> Result<Vec<O
             i += 1;
         }
     }
+    by_consent::after_batch(&mut tx, store.backend()).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -476,10 +477,11 @@ async fn revoke(
     };
     let mut deleted = Vec::new();
     if consent.state != "revoked" {
-        let rows = sqlx::query(
-            "SELECT id FROM messages WHERE consent_id = $1 AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')
-             ORDER BY seq",
-        )
+        let under = by_consent::messages_under(tx, backend).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT id FROM messages WHERE {under} AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')
+             ORDER BY seq"
+        ))
         .bind(&consent_id)
         .fetch_all(&mut **tx)
         .await?;
@@ -488,8 +490,8 @@ async fn revoke(
             deleted
                 .push(id.parse::<MessageId>().map_err(|e| Error::Refused(format!("stored id {id}: {e}")))?);
         }
-        cases::delete_under_consent_in(tx, &consent_id, None, &message.id).await?;
-        delete_under_consent(tx, &consent_id, None).await?;
+        cases::delete_under_consent_in(tx, backend, &consent_id, None, &message.id).await?;
+        delete_under_consent(tx, backend, &consent_id, None).await?;
         webhooks::purge_in(tx, &consent_id, None).await?;
         let event = Event {
             kind: EventType::ConsentRevoked,
@@ -525,14 +527,16 @@ async fn revoke(
 /// protection needs. Consent grants and revocations stay: they are the consent's record.
 pub(crate) async fn delete_under_consent(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     consent_id: &str,
     before: Option<&str>,
 ) -> Result<u64> {
     let keep = "kind NOT IN ('ConsentGrant', 'ConsentRevocation')";
+    let under = by_consent::messages_under(conn, backend).await?;
     sqlx::query(&format!(
         "INSERT INTO deleted_messages (id, sender, digest, response, deleted)
          SELECT id, sender, digest, response, $3 FROM messages
-         WHERE consent_id = $1 AND ($2 IS NULL OR received < $2) AND {keep}"
+         WHERE {under} AND ($2 IS NULL OR received < $2) AND {keep}"
     ))
     .bind(consent_id)
     .bind(before)
@@ -540,13 +544,14 @@ pub(crate) async fn delete_under_consent(
     .execute(&mut *conn)
     .await?;
     let deleted = sqlx::query(&format!(
-        "DELETE FROM messages WHERE consent_id = $1 AND ($2 IS NULL OR received < $2) AND {keep}"
+        "DELETE FROM messages WHERE {under} AND ($2 IS NULL OR received < $2) AND {keep}"
     ))
     .bind(consent_id)
     .bind(before)
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    by_consent::forget_deleted(conn, backend, consent_id).await?;
     sqlx::query("DELETE FROM outbox WHERE consent_id = $1 AND ($2 IS NULL OR created < $2)")
         .bind(consent_id)
         .bind(before)
