@@ -84,7 +84,6 @@ pub(crate) async fn forget_deleted(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
     use sqlx::Acquire;
 
     async fn insert(conn: &mut sqlx::AnyConnection, id: &str, consent: &str) {
@@ -112,9 +111,7 @@ mod tests {
     /// and only the consent's own.
     #[tokio::test]
     async fn a_lookup_finds_listed_and_waiting_messages() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("vendor.db").display());
-        let store = Store::connect(&url).await.unwrap();
+        let (_dir, store) = crate::store::scratch_store().await;
         let mut conn = store.writes().acquire().await.unwrap();
         let mut tx = conn.begin().await.unwrap();
         for i in 0..6 {

@@ -14,7 +14,7 @@ use super::insights::{self, AlertRule, ScoreChange};
 use super::rows;
 use super::staff::uuid_v4;
 use super::webhooks::{self, Event, EventType};
-use super::{Backend, Store};
+use super::{by_consent, Backend, Store};
 use crate::error::{Error, Result};
 
 /// Where a case is.
@@ -529,7 +529,7 @@ pub(crate) async fn delete_under_consent_in(
     before: Option<&str>,
     by: &str,
 ) -> Result<()> {
-    let under = super::by_consent::messages_under(conn, backend).await?;
+    let under = by_consent::messages_under(conn, backend).await?;
     let which = format!(
         "id IN (SELECT id FROM messages WHERE {under} AND ($2 IS NULL OR received < $2)) AND deleted IS NULL"
     );

@@ -576,3 +576,13 @@ pub(crate) fn consent_row(r: &AnyRow) -> Result<ConsentRow> {
         retention_days: r.try_get("retention_days")?,
     })
 }
+
+/// A fresh SQLite store in a temporary folder, for unit tests (the folder lives as long
+/// as the returned guard).
+#[cfg(test)]
+pub(crate) async fn scratch_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("vendor.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    (dir, store)
+}

@@ -604,9 +604,7 @@ mod tests {
     /// into scans of every row once it has grown.
     #[tokio::test]
     async fn batch_lookups_use_the_key_whatever_the_statistics() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("vendor.db").display());
-        let store = Store::connect(&url).await.unwrap();
+        let (_dir, store) = crate::store::scratch_store().await;
         let mut conn = store.writes().acquire().await.unwrap();
         // A store analysed while small: what the hourly refresh does at start.
         let rows = [
