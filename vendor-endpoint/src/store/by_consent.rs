@@ -4,14 +4,12 @@
 //! the costliest part of receiving: consents are many and each batch's messages belong to
 //! different ones, so every message rewrote one more B-tree page of it in the write-ahead
 //! log, and again at the checkpoint. SQLite's store therefore lists a consent's messages
-//! in `consent_messages` (consent id and sequence number, no content) and adds the newest
-//! messages to it in bulk, sorted by consent, once every [`CATCH_UP_EVERY`] messages: one
-//! page per consent and catch-up rather than one per message. Whoever looks messages up
-//! by consent calls [`messages_under`], which first brings the list up to date in the
-//! same transaction, so no message can be missed. This is safe because SQLite has one
-//! writer: sequence numbers are committed in order, and everything above the mark
-//! `consent_messages_indexed.upto` is exactly what is not listed yet. (Several
-//! PostgreSQL instances commit out of order; they keep the ordinary index.)
+//! in `consent_messages` (consent id and sequence number, no content), in bulk: a trigger
+//! adds each stored message to `consent_messages_waiting` (appended in order, ~60 to a
+//! page), and once [`CATCH_UP_EVERY`] are waiting the writer moves them over sorted by
+//! consent — one page per consent and catch-up rather than one per message. A lookup
+//! ([`messages_under`]) reads both tables, so no message is ever missed, whoever stored
+//! it and whenever.
 
 use super::Backend;
 use crate::error::Result;
@@ -19,30 +17,31 @@ use crate::error::Result;
 /// How many received messages may wait before they are listed by consent.
 const CATCH_UP_EVERY: i64 = 2048;
 
-/// Lists by consent the messages received since the last catch-up, once at least `every`
-/// are waiting (0: whatever is waiting). No-op on PostgreSQL.
+/// Moves the waiting messages into the list by consent, once at least `every` are waiting
+/// (0: whatever is waiting). No-op on PostgreSQL.
 async fn catch_up(conn: &mut sqlx::AnyConnection, backend: Backend, every: i64) -> Result<()> {
     if backend != Backend::Sqlite {
         return Ok(());
     }
-    let (upto, last): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT upto FROM consent_messages_indexed), (SELECT COALESCE(max(seq), 0) FROM messages)",
+    // The span of waiting sequence numbers, from the two ends of its primary key: a count
+    // would read every waiting row on every batch. Gaps (messages under no consent) only
+    // make the catch-up come a little early.
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT COALESCE((SELECT max(seq) FROM consent_messages_waiting)
+                         - (SELECT min(seq) FROM consent_messages_waiting) + 1, 0)",
     )
     .fetch_one(&mut *conn)
     .await?;
-    if last - upto < every.max(1) {
+    if waiting == 0 || waiting < every {
         return Ok(());
     }
     sqlx::query(
         "INSERT INTO consent_messages (consent_id, seq)
-         SELECT consent_id, seq FROM messages WHERE seq > $1 AND seq <= $2 AND consent_id IS NOT NULL
-         ORDER BY consent_id, seq",
+         SELECT consent_id, seq FROM consent_messages_waiting ORDER BY consent_id, seq",
     )
-    .bind(upto)
-    .bind(last)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE consent_messages_indexed SET upto = $1").bind(last).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM consent_messages_waiting").execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -52,31 +51,33 @@ pub(crate) async fn after_batch(conn: &mut sqlx::AnyConnection, backend: Backend
     catch_up(conn, backend, CATCH_UP_EVERY).await
 }
 
-/// A condition on `messages` selecting the rows under the consent bound as `$1`, valid for
-/// the rest of the write transaction open on `conn` (on SQLite no other transaction can
-/// insert messages until it ends).
-pub(crate) async fn messages_under(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<&'static str> {
-    catch_up(conn, backend, 0).await?;
-    Ok(match backend {
-        Backend::Sqlite => "seq IN (SELECT seq FROM consent_messages WHERE consent_id = $1)",
+/// A condition on `messages` selecting the rows under the consent bound as `$1`.
+pub(crate) fn messages_under(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "seq IN (SELECT seq FROM consent_messages WHERE consent_id = $1
+                     UNION ALL SELECT seq FROM consent_messages_waiting WHERE consent_id = $1)"
+        }
         Backend::Postgres => "consent_id = $1",
-    })
+    }
 }
 
-/// Drops from the list the entries of messages under `consent_id` that were deleted.
+/// Drops from the lists the entries of messages under `consent_id` that were deleted.
 pub(crate) async fn forget_deleted(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
     consent_id: &str,
 ) -> Result<()> {
     if backend == Backend::Sqlite {
-        sqlx::query(
-            "DELETE FROM consent_messages WHERE consent_id = $1
-             AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.seq = consent_messages.seq)",
-        )
-        .bind(consent_id)
-        .execute(&mut *conn)
-        .await?;
+        for list in ["consent_messages", "consent_messages_waiting"] {
+            sqlx::query(&format!(
+                "DELETE FROM {list} WHERE consent_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.seq = {list}.seq)"
+            ))
+            .bind(consent_id)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -98,8 +99,12 @@ mod tests {
         .unwrap();
     }
 
+    async fn count(conn: &mut sqlx::AnyConnection, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(conn).await.unwrap()
+    }
+
     async fn under(conn: &mut sqlx::AnyConnection, consent: &str) -> Vec<String> {
-        let condition = messages_under(conn, Backend::Sqlite).await.unwrap();
+        let condition = messages_under(Backend::Sqlite);
         sqlx::query_scalar(&format!("SELECT id FROM messages WHERE {condition} ORDER BY seq"))
             .bind(consent)
             .fetch_all(conn)
@@ -117,25 +122,26 @@ mod tests {
         for i in 0..6 {
             insert(&mut tx, &format!("a{i}"), if i % 2 == 0 { "c1" } else { "c2" }).await;
         }
+        assert_eq!(count(&mut tx, "consent_messages_waiting").await, 6, "stored messages wait");
         catch_up(&mut tx, Backend::Sqlite, 4).await.unwrap();
-        let listed: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM consent_messages").fetch_one(&mut *tx).await.unwrap();
-        assert_eq!(listed, 6, "six waiting, four needed: all listed");
+        assert_eq!(count(&mut tx, "consent_messages").await, 6, "six waiting, four needed: all listed");
+        assert_eq!(count(&mut tx, "consent_messages_waiting").await, 0);
         insert(&mut tx, "b0", "c1").await;
         catch_up(&mut tx, Backend::Sqlite, 4).await.unwrap();
-        let listed: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM consent_messages").fetch_one(&mut *tx).await.unwrap();
-        assert_eq!(listed, 6, "one waiting: not yet");
+        assert_eq!(count(&mut tx, "consent_messages").await, 6, "one waiting: not yet");
         assert_eq!(under(&mut tx, "c1").await, ["a0", "a2", "a4", "b0"], "the waiting one is found too");
         assert_eq!(under(&mut tx, "c2").await, ["a1", "a3", "a5"]);
 
         sqlx::query("DELETE FROM messages WHERE id IN ('a0', 'b0')").execute(&mut *tx).await.unwrap();
         forget_deleted(&mut tx, Backend::Sqlite, "c1").await.unwrap();
-        let c1: i64 = sqlx::query_scalar("SELECT count(*) FROM consent_messages WHERE consent_id = 'c1'")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        assert_eq!(c1, 2, "the deleted ones are no longer listed");
+        let c1: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM consent_messages WHERE consent_id = 'c1')
+                  + (SELECT count(*) FROM consent_messages_waiting WHERE consent_id = 'c1')",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert_eq!(c1, 2, "the deleted ones, listed or waiting, are no longer held");
         assert_eq!(under(&mut tx, "c1").await, ["a2", "a4"]);
         tx.commit().await.unwrap();
     }

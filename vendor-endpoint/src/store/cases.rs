@@ -529,7 +529,7 @@ pub(crate) async fn delete_under_consent_in(
     before: Option<&str>,
     by: &str,
 ) -> Result<()> {
-    let under = by_consent::messages_under(conn, backend).await?;
+    let under = by_consent::messages_under(backend);
     let which = format!(
         "id IN (SELECT id FROM messages WHERE {under} AND ($2 IS NULL OR received < $2)) AND deleted IS NULL"
     );

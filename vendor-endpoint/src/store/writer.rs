@@ -477,7 +477,7 @@ async fn revoke(
     };
     let mut deleted = Vec::new();
     if consent.state != "revoked" {
-        let under = by_consent::messages_under(tx, backend).await?;
+        let under = by_consent::messages_under(backend);
         let rows = sqlx::query(&format!(
             "SELECT id FROM messages WHERE {under} AND kind NOT IN ('ConsentGrant', 'ConsentRevocation')
              ORDER BY seq"
@@ -532,7 +532,7 @@ pub(crate) async fn delete_under_consent(
     before: Option<&str>,
 ) -> Result<u64> {
     let keep = "kind NOT IN ('ConsentGrant', 'ConsentRevocation')";
-    let under = by_consent::messages_under(conn, backend).await?;
+    let under = by_consent::messages_under(backend);
     sqlx::query(&format!(
         "INSERT INTO deleted_messages (id, sender, digest, response, deleted)
          SELECT id, sender, digest, response, $3 FROM messages
