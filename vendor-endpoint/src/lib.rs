@@ -14,6 +14,7 @@ pub mod error;
 pub mod metrics;
 pub mod pipeline;
 pub mod problem;
+mod receipts;
 pub mod routes;
 pub mod server;
 pub mod store;

@@ -17,6 +17,7 @@ use crate::config::VendorConfig;
 use crate::consent::decide;
 use crate::consent::ConsentNeed;
 use crate::problem::{Problem, ProblemKind};
+use crate::receipts::KeptReceipt;
 use crate::store::writer::{Job, NewConsent, NewMessage, Outcome, Writer};
 use crate::store::Store;
 
@@ -66,6 +67,30 @@ impl Endpoint {
     fn receipt(&self, m: &Verified<Message>, digest: &str) -> Result<Verified<Message>, Problem> {
         let body = Receipt { message: m.id, digest: digest.to_owned(), status: ReceiptStatus::Accepted };
         self.sign(self.answer_to(m, Body::Receipt(body)))
+    }
+
+    /// The receipt for `m` that was made as `kept` says, signed again: byte for byte the
+    /// one first sent (see [`crate::receipts`]).
+    fn receipt_again(
+        &self,
+        m: &Verified<Message>,
+        digest: &str,
+        kept: KeptReceipt,
+    ) -> Result<Verified<Message>, Problem> {
+        let body = Receipt { message: m.id, digest: digest.to_owned(), status: ReceiptStatus::Accepted };
+        let mut receipt = self.answer_to(m, Body::Receipt(body));
+        receipt.id = kept.id;
+        receipt.created = kept.created;
+        self.sign(receipt)
+    }
+
+    /// The answer to a message received before with the same content, from what the
+    /// store kept of the first answer.
+    fn answer_again(&self, m: &Verified<Message>, digest: &str, stored: String) -> Result<String, Problem> {
+        match KeptReceipt::from_column(&stored) {
+            Some(kept) => Ok(response(&self.receipt_again(m, digest, kept)?, None)),
+            None => Ok(stored),
+        }
     }
 
     /// A vendor→person message answering `m`, in its thread, under its consent.
@@ -154,11 +179,14 @@ impl Endpoint {
                     categories: m.categories(),
                     purposes: m.message_type().purposes(),
                 };
-                Job::Accept { message, response: response(&self.receipt(&m, &digest)?, None), need }
+                let receipt = self.receipt(&m, &digest)?;
+                let kept = KeptReceipt { id: receipt.id, created: receipt.created }.to_column();
+                Job::Accept { message, response: response(&receipt, None), kept, need }
             }
         };
         match self.writer.submit(job).await? {
-            Outcome::Stored(r) | Outcome::Duplicate(r) => Ok(r),
+            Outcome::Stored(r) => Ok(r),
+            Outcome::Duplicate(stored) => self.answer_again(&m, &digest, stored),
             // The writer signs a revocation's receipt before it answers.
             Outcome::Revoked { .. } => {
                 Err(Problem::new(ProblemKind::Unavailable, "the deletion receipt is not signed yet; retry"))

@@ -56,8 +56,9 @@ pub(crate) struct NewConsent {
 pub(crate) type DeletionAnswer = Arc<dyn Fn(Vec<MessageId>) -> String + Send + Sync>;
 
 pub(crate) enum Job {
-    /// A message under a consent (intent, feedback, support request, …).
-    Accept { message: NewMessage, response: String, need: ConsentNeed },
+    /// A message under a consent (intent, feedback, support request, …): `response` is
+    /// sent, `kept` is what the store keeps of it (see `crate::receipts`).
+    Accept { message: NewMessage, response: String, kept: String, need: ConsentNeed },
     /// A consent grant, with the vendor's answer.
     Grant { message: NewMessage, response: String, consent: NewConsent },
     /// A revocation: delete everything under the consent, answer with what went.
@@ -77,7 +78,8 @@ impl Job {
 pub(crate) enum Outcome {
     /// Stored now; the response to send.
     Stored(String),
-    /// Stored before with the same content; the original response.
+    /// Stored before with the same content; what the store kept of the original
+    /// response (the whole of it, or a kept receipt to rebuild it from).
     Duplicate(String),
     /// A revocation committed (now, or before a crash): the deletion receipt is signed
     /// once the deleted content is erased from disk (see [`commit_batch`]).
@@ -237,15 +239,15 @@ async fn accept_run(
     jobs: &[Job],
 ) -> Result<Vec<Outcome>> {
     use std::collections::HashMap;
-    let accepts: Vec<(&NewMessage, &String, &ConsentNeed)> = jobs
+    let accepts: Vec<(&NewMessage, &String, &String, &ConsentNeed)> = jobs
         .iter()
         .filter_map(|j| match j {
-            Job::Accept { message, response, need } => Some((message, response, need)),
+            Job::Accept { message, response, kept, need } => Some((message, response, kept, need)),
             _ => None,
         })
         .collect();
 
-    let ids = rows::padded(&accepts.iter().map(|(m, _, _)| m.id.as_str()).collect::<Vec<_>>());
+    let ids = rows::padded(&accepts.iter().map(|(m, _, _, _)| m.id.as_str()).collect::<Vec<_>>());
     let mut known: HashMap<String, (String, String)> = HashMap::new();
     for table in ["messages", "deleted_messages"] {
         let sql = by_keys(backend, "id, digest, response", table, ids.len());
@@ -258,7 +260,7 @@ async fn accept_run(
         }
     }
 
-    let mut consent_ids: Vec<&str> = accepts.iter().map(|(_, _, n)| n.consent_id.as_str()).collect();
+    let mut consent_ids: Vec<&str> = accepts.iter().map(|(_, _, _, n)| n.consent_id.as_str()).collect();
     consent_ids.sort_unstable();
     consent_ids.dedup();
     let consent_ids = rows::padded(&consent_ids);
@@ -276,7 +278,7 @@ async fn accept_run(
 
     let mut outcomes = Vec::with_capacity(accepts.len());
     let mut to_insert: Vec<(&NewMessage, &String)> = Vec::new();
-    for (message, response, need) in accepts {
+    for (message, response, kept, need) in accepts {
         if let Some((digest, stored)) = known.get(&message.id) {
             outcomes.push(if *digest == message.digest {
                 Outcome::Duplicate(stored.clone())
@@ -290,7 +292,7 @@ async fn accept_run(
             None => {
                 // A later copy in this same run is a redelivery of this one.
                 known.insert(message.id.clone(), (message.digest.clone(), response.clone()));
-                to_insert.push((message, response));
+                to_insert.push((message, kept));
                 outcomes.push(Outcome::Stored(response.clone()));
             }
         }
@@ -309,7 +311,7 @@ async fn accept_run(
             rows::values(backend, chunk.len(), 11)
         );
         let mut query = sqlx::query(&sql);
-        for (m, response) in chunk {
+        for (m, kept) in chunk {
             query = query
                 .bind(&m.id)
                 .bind(m.kind)
@@ -320,7 +322,7 @@ async fn accept_run(
                 .bind(m.score)
                 .bind(&m.digest)
                 .bind(&m.document)
-                .bind(response.as_str())
+                .bind(kept.as_str())
                 .bind(&received);
         }
         query.execute(&mut **tx).await?;
@@ -410,11 +412,11 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
         return Ok(Outcome::Duplicate(response));
     }
     match job {
-        Job::Accept { message, response, need } => {
+        Job::Accept { message, response, kept, need } => {
             if let Some(refusal) = check_consent(tx, backend, &message.sender, need).await? {
                 return Ok(Outcome::Consent(refusal));
             }
-            insert_message(tx, message, response).await?;
+            insert_message(tx, message, kept).await?;
             let rules = if message.case.is_some() { enabled_rules_in(tx).await? } else { Vec::new() };
             file_in_cases(tx, backend, &[message], &rules, &Timestamp::now().to_string()).await?;
             Ok(Outcome::Stored(response.clone()))
