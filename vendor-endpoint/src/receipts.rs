@@ -11,7 +11,8 @@
 //! writes that much less.
 //!
 //! Grants and revocations keep their whole answer: a revocation's deletion receipt lists
-//! what was deleted, which no redelivery can tell.
+//! what was deleted, which no redelivery can tell. A vendor that replaces its key
+//! answers a redelivery with a receipt under the new key: as valid, not the same bytes.
 
 use parley_protocol::{MessageId, Timestamp};
 
