@@ -112,6 +112,55 @@ mod tests {
             .unwrap()
     }
 
+    /// A store from before the waiting list (a mark, `consent_messages_indexed.upto`, said
+    /// what was listed): what was listed stays listed, what came after the mark waits, and
+    /// every message is found.
+    #[tokio::test]
+    async fn an_older_store_keeps_its_list_and_the_rest_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let older = dir.path().join("older-migrations");
+        std::fs::create_dir(&older).unwrap();
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        for entry in std::fs::read_dir(&source).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if name.as_str() < "20261204020000" {
+                std::fs::copy(&path, older.join(&name)).unwrap();
+            }
+        }
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("vendor.db").display());
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(older.as_path()).await.unwrap().run(&pool).await.unwrap();
+        {
+            let mut conn = pool.acquire().await.unwrap();
+            insert(&mut conn, "a0", "c1").await;
+            insert(&mut conn, "a1", "c2").await;
+            // The older catch-up: listed up to the mark.
+            sqlx::query(
+                "INSERT INTO consent_messages (consent_id, seq) SELECT consent_id, seq FROM messages",
+            )
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query("UPDATE consent_messages_indexed SET upto = (SELECT max(seq) FROM messages)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            insert(&mut conn, "b0", "c1").await;
+        }
+        pool.close().await;
+
+        let store = crate::store::Store::connect(&url).await.unwrap();
+        let mut conn = store.writes().acquire().await.unwrap();
+        assert_eq!(count(&mut conn, "consent_messages").await, 2, "the listed stay listed");
+        assert_eq!(count(&mut conn, "consent_messages_waiting").await, 1, "the one after the mark waits");
+        assert_eq!(under(&mut conn, "c1").await, ["a0", "b0"]);
+        assert_eq!(under(&mut conn, "c2").await, ["a1"]);
+        insert(&mut conn, "c0", "c2").await;
+        assert_eq!(under(&mut conn, "c2").await, ["a1", "c0"], "a message stored now waits too");
+    }
+
     /// Messages listed by an earlier catch-up and messages still waiting are both found,
     /// and only the consent's own.
     #[tokio::test]
