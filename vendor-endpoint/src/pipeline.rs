@@ -63,10 +63,15 @@ impl Endpoint {
         })
     }
 
+    /// The receipt for `m`, whose digest is `digest`, before it is signed.
+    fn unsigned_receipt(&self, m: &Verified<Message>, digest: &str) -> Message {
+        let body = Receipt { message: m.id, digest: digest.to_owned(), status: ReceiptStatus::Accepted };
+        self.answer_to(m, Body::Receipt(body))
+    }
+
     /// The signed receipt for `m`, whose digest is `digest`.
     fn receipt(&self, m: &Verified<Message>, digest: &str) -> Result<Verified<Message>, Problem> {
-        let body = Receipt { message: m.id, digest: digest.to_owned(), status: ReceiptStatus::Accepted };
-        self.sign(self.answer_to(m, Body::Receipt(body)))
+        self.sign(self.unsigned_receipt(m, digest))
     }
 
     /// The receipt for `m` that was made as `kept` says, signed again: byte for byte the
@@ -77,8 +82,7 @@ impl Endpoint {
         digest: &str,
         kept: KeptReceipt,
     ) -> Result<Verified<Message>, Problem> {
-        let body = Receipt { message: m.id, digest: digest.to_owned(), status: ReceiptStatus::Accepted };
-        let mut receipt = self.answer_to(m, Body::Receipt(body));
+        let mut receipt = self.unsigned_receipt(m, digest);
         receipt.id = kept.id;
         receipt.created = kept.created;
         self.sign(receipt)
