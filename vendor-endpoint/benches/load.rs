@@ -408,9 +408,9 @@ async fn run(label: &str, database_url: Option<String>) {
         verify_us - receipt_us
     );
 
-    // Open loop at half the maximum, long enough that a rare stall of the shared host
-    // (a ~100 ms pause about once a minute here) weighs in the tail as often as it occurs,
-    // rather than filling or missing a short run's last percent.
+    // Open loop at half the maximum, long enough that an occasional stall (about a second
+    // of slow batches; BENCHMARKS.md, tenth session) weighs in the tail as often as it
+    // occurs, rather than filling or missing a short run's last percent.
     let half = rate / 2.0;
     let (achieved, lat, failed) = paced(&messages_url, sign_all(rounds * n, paced_n), half, c).await;
     let over = lat.iter().filter(|l| **l > Duration::from_millis(25)).count();
@@ -427,15 +427,15 @@ async fn run(label: &str, database_url: Option<String>) {
 /// Waits until the vendor's binary is `SETTLE` old. On this machine, runs started right
 /// after `cargo bench` had built it (linking ~140 MB) stalled for about a second at half
 /// rate (p99 110–150 ms, in 4 of 5 runs); runs started 30 s later did not (0 of 2; such
-/// a stall shows in about one settled run in ten otherwise). Measure the vendor, not the
-/// build's after-effects.
+/// a stall shows in about one settled run in three otherwise). Measure the vendor, not
+/// the build's after-effects.
 fn settle_after_build() {
     const SETTLE: Duration = Duration::from_secs(45);
     let built = std::fs::metadata(env!("CARGO_BIN_EXE_parley-vendor")).and_then(|m| m.modified());
     let age = built.ok().and_then(|t| t.elapsed().ok()).unwrap_or(SETTLE);
     if age < SETTLE {
         println!(
-            "(the vendor was built {} s ago: waiting {} s for the build's writes to settle)",
+            "(the vendor was built {} s ago: waiting {} s for the machine to settle after the build)",
             age.as_secs(),
             (SETTLE - age).as_secs()
         );
