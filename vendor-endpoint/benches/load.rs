@@ -390,7 +390,7 @@ async fn run(label: &str, database_url: Option<String>) {
         "server CPU per message / (verification + receipt signature), all rounds: {server_us:.0} / {crypto_us:.0} µs = {:.2}×  \
          (rounds {lowest:.2}–{highest:.2}×, median {:.2}×)",
         server_us / crypto_us,
-        median(ratios.clone())
+        median(ratios)
     );
     if postgres {
         println!(
