@@ -401,7 +401,7 @@ pub(crate) struct Opening<'a> {
 /// writer's transaction, a few multi-row statements for a whole batch. Returns each
 /// case's `alert.raised` event, when one was, in the order of `openings`.
 pub(crate) async fn open_all_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     backend: Backend,
     openings: &[Opening<'_>],
     rules: &[AlertRule],
@@ -504,7 +504,7 @@ pub(crate) async fn case_updated_in(conn: &mut sqlx::AnyConnection, id: &str) ->
 
 /// A new message in a case's thread from the person reopens it; returns the
 /// `case.updated` event when it did.
-pub(crate) async fn reopen_in(tx: &mut Transaction<'static, Any>, thread: &str) -> Result<Option<Event>> {
+pub(crate) async fn reopen_in(tx: &mut Transaction<'_, Any>, thread: &str) -> Result<Option<Event>> {
     let reopened = sqlx::query(
         "UPDATE cases SET state = 'open', updated = $1 WHERE id = $2 AND state IN ('waiting', 'resolved')",
     )

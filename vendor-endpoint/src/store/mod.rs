@@ -87,7 +87,8 @@ pub const SWEEP_LOCK: i64 = 0x7061_726c_6579_01;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
-    /// The writer's own connection (a pool of one, so it reconnects after a failure).
+    /// The writer's own connection (a pool of one, so it reconnects after a failure). The
+    /// writer holds it for as long as it works; see `writer::Held`.
     writes: AnyPool,
     backend: Backend,
 }
@@ -244,7 +245,20 @@ impl Store {
         })
     }
 
-    /// The group-commit writer's connection.
+    /// [`Store::write_tx`] on a connection held apart from any pool (the writer's).
+    pub(crate) async fn write_tx_on<'c>(
+        &self,
+        conn: &'c mut sqlx::AnyConnection,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Any>> {
+        use sqlx::Connection;
+        Ok(match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        })
+    }
+
+    /// The pool the group-commit writer takes its one connection from (and takes it
+    /// again after a failure); nothing else uses it while the writer runs.
     pub(crate) fn writes(&self) -> &AnyPool {
         &self.writes
     }
@@ -448,7 +462,7 @@ impl Store {
         let stale = Timestamp::from(now.get() - INBOX_QUERY_MEMORY).to_string();
         sqlx::query("DELETE FROM inbox_queries WHERE created < $1").bind(stale).execute(&self.pool).await?;
         if deleted > 0 {
-            self.erase_deleted().await?;
+            self.erase_deleted(&mut *self.pool.acquire().await?).await?;
         }
         Ok(deleted)
     }
@@ -458,12 +472,14 @@ impl Store {
     /// a checkpoint that copies the write-ahead log into the database and truncates it
     /// to zero bytes leaves no copy in either file. PostgreSQL has no equivalent: see
     /// the README's security section for what stays, and where, until when.
-    pub(crate) async fn erase_deleted(&self) -> Result<()> {
+    /// The checkpoint covers the whole database, whichever connection `conn` is.
+    pub(crate) async fn erase_deleted(&self, conn: &mut sqlx::AnyConnection) -> Result<()> {
         if self.backend != Backend::Sqlite {
             return Ok(());
         }
-        // TRUNCATE waits (busy timeout) for readers of older snapshots to finish.
-        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.writes).await?;
+        // TRUNCATE waits (busy timeout) for the writer and for readers of older snapshots
+        // to finish.
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(conn).await?;
         let busy: i64 = row.try_get(0)?;
         if busy != 0 {
             return Err(Error::NotErased("readers kept the write-ahead log busy".into()));
@@ -478,7 +494,9 @@ impl Store {
     /// autovacuum does this by itself.
     pub async fn refresh_statistics(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
-            let mut conn = self.writes.acquire().await?;
+            // A shared connection: the writer holds its own. ANALYZE's brief write lock
+            // waits for the writer's batch (busy timeout), as the operator's writes do.
+            let mut conn = self.pool.acquire().await?;
             conn.execute("PRAGMA analysis_limit = 1000").await?;
             conn.execute("PRAGMA optimize = 0x10002").await?;
         }
@@ -487,15 +505,19 @@ impl Store {
 
     /// Stores the signed answer of a revocation whose content is now erased; returns the
     /// answer stored (another instance's, if it got there first).
-    pub(crate) async fn set_response(&self, message_id: &str, response: &str) -> Result<String> {
+    pub(crate) async fn set_response(
+        conn: &mut sqlx::AnyConnection,
+        message_id: &str,
+        response: &str,
+    ) -> Result<String> {
         sqlx::query("UPDATE messages SET response = $1 WHERE id = $2 AND response = ''")
             .bind(response)
             .bind(message_id)
-            .execute(&self.writes)
+            .execute(&mut *conn)
             .await?;
         let stored: String = sqlx::query("SELECT response FROM messages WHERE id = $1")
             .bind(message_id)
-            .fetch_one(&self.writes)
+            .fetch_one(&mut *conn)
             .await?
             .try_get("response")?;
         Ok(stored)

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use parley_protocol::{Category, MessageId, Purpose, Timestamp};
 use serde_json::json;
-use sqlx::{Any, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::cases::{self, NewCase};
@@ -114,9 +115,51 @@ impl Writer {
     }
 }
 
+/// The writer's connection, held from one batch to the next. Taken from the pool for
+/// each batch instead, it cost a round trip to the database on the way out and another
+/// on the way back, in a task the pool spawns that waited behind every request queued on
+/// the same thread: under load a one-message batch waited 19–80 ms for its connection
+/// while requests piled up behind it (BENCHMARKS.md, eleventh session).
+#[derive(Default)]
+struct Held(Option<PoolConnection<Any>>);
+
+impl Held {
+    async fn get(&mut self, store: &Store) -> Result<&mut AnyConnection> {
+        if self.0.is_none() {
+            self.0 = Some(store.writes().acquire().await?);
+        }
+        self.0.as_deref_mut().ok_or_else(|| Error::Refused("the writer has no connection".into()))
+    }
+
+    /// Closes the connection after a failure: a failed COMMIT (a full disk, a lost
+    /// server) can leave it inside its transaction, refusing every later BEGIN
+    /// ("non-zero transaction depth"), so the next batch opens a fresh one.
+    fn discard(&mut self) {
+        if let Some(mut conn) = self.0.take() {
+            conn.close_on_drop();
+        }
+    }
+}
+
 async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>, metrics: Arc<crate::metrics::Metrics>) {
+    let mut conn = Held::default();
+    // Closing the store waits for every connection to come back: the held one is let go
+    // at once, and later batches fail as the store is closed.
+    let closed = store.writes().close_event();
+    tokio::pin!(closed);
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
+    loop {
+        let first = tokio::select! {
+            biased;
+            () = &mut closed, if conn.0.is_some() => {
+                conn.0 = None;
+                continue;
+            }
+            first = rx.recv() => match first {
+                Some(first) => first,
+                None => break,
+            },
+        };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -125,7 +168,7 @@ async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>, metrics: Arc<cr
             }
         }
         let jobs = batch.len();
-        let committed = commit_batch(&store, std::mem::take(&mut batch)).await;
+        let committed = commit_batch(&store, &mut conn, std::mem::take(&mut batch)).await;
         metrics.batch(jobs, committed);
     }
 }
@@ -133,11 +176,11 @@ async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>, metrics: Arc<cr
 /// Commits the batch in one transaction. If that fails as a whole (a lost connection, a
 /// constraint no check foresaw), each request is retried alone, so one bad request cannot
 /// fail its neighbours. Returns whether the batch's own transaction committed.
-async fn commit_batch(store: &Store, batch: Vec<Request>) -> bool {
+async fn commit_batch(store: &Store, conn: &mut Held, batch: Vec<Request>) -> bool {
     let (jobs, senders): (Vec<Job>, Vec<_>) = batch.into_iter().unzip();
-    match process(store, &jobs).await {
+    match process(store, conn, &jobs).await {
         Ok(outcomes) => {
-            let outcomes = finish_revocations(store, &jobs, outcomes).await;
+            let outcomes = finish_revocations(store, conn, &jobs, outcomes).await;
             for (outcome, done) in outcomes.into_iter().zip(senders) {
                 let _ = done.send(outcome);
             }
@@ -149,8 +192,8 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) -> bool {
         }
         Err(_) => {
             for (job, done) in jobs.iter().zip(senders) {
-                let alone = match process(store, std::slice::from_ref(job)).await {
-                    Ok(o) => finish_revocations(store, std::slice::from_ref(job), o).await.remove(0),
+                let alone = match process(store, conn, std::slice::from_ref(job)).await {
+                    Ok(o) => finish_revocations(store, conn, std::slice::from_ref(job), o).await.remove(0),
                     Err(e) => Err(e),
                 };
                 let _ = done.send(alone);
@@ -164,11 +207,19 @@ async fn commit_batch(store: &Store, batch: Vec<Request>) -> bool {
 /// erased from the disk ([`Store::erase_deleted`]): a receipt is never signed for
 /// content still readable in the database file or its write-ahead log. The signed
 /// answer is then stored with the revocation, for redelivery.
-async fn finish_revocations(store: &Store, jobs: &[Job], outcomes: Vec<Outcome>) -> Vec<Result<Outcome>> {
+async fn finish_revocations(
+    store: &Store,
+    conn: &mut Held,
+    jobs: &[Job],
+    outcomes: Vec<Outcome>,
+) -> Vec<Result<Outcome>> {
     if !outcomes.iter().any(|o| matches!(o, Outcome::Revoked { .. })) {
         return outcomes.into_iter().map(Ok).collect();
     }
-    let erased = store.erase_deleted().await;
+    let erased = match conn.get(store).await {
+        Ok(c) => store.erase_deleted(c).await,
+        Err(e) => Err(e),
+    };
     let mut out = Vec::with_capacity(outcomes.len());
     for (outcome, job) in outcomes.into_iter().zip(jobs) {
         out.push(match (outcome, job, &erased) {
@@ -178,7 +229,10 @@ async fn finish_revocations(store: &Store, jobs: &[Job], outcomes: Vec<Outcome>)
             })),
             (Outcome::Revoked { message_id, deleted }, Job::Revoke { answer, .. }, Ok(())) => {
                 let response = answer(deleted);
-                store.set_response(&message_id, &response).await.map(Outcome::Stored)
+                match conn.get(store).await {
+                    Ok(c) => Store::set_response(c, &message_id, &response).await.map(Outcome::Stored),
+                    Err(e) => Err(e),
+                }
             }
             (other, _, _) => Ok(other),
         });
@@ -189,21 +243,19 @@ async fn finish_revocations(store: &Store, jobs: &[Job], outcomes: Vec<Outcome>)
 /// Applies `jobs` in order in one transaction and commits it. Runs of ordinary messages
 /// (the common case under load) are handled set-wise: one lookup of their ids, one of
 /// their consents, multi-row inserts; grants and revocations go one by one.
-async fn process(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let result = process_in_one_transaction(store, jobs).await;
+async fn process(store: &Store, conn: &mut Held, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    let result = match conn.get(store).await {
+        Ok(c) => process_in_one_transaction(store, c, jobs).await,
+        Err(e) => Err(e),
+    };
     if result.is_err() {
-        // A failed COMMIT (a full disk, a lost server) can leave the connection inside its
-        // transaction, refusing every later BEGIN ("non-zero transaction depth"): the
-        // writer's only connection is closed, and the next batch opens a fresh one.
-        if let Ok(mut conn) = store.writes().acquire().await {
-            conn.close_on_drop();
-        }
+        conn.discard();
     }
     result
 }
 
-async fn process_in_one_transaction(store: &Store, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let mut tx = store.write_tx(store.writes()).await?;
+async fn process_in_one_transaction(store: &Store, conn: &mut AnyConnection, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    let mut tx = store.write_tx_on(conn).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut i = 0;
     while i < jobs.len() {
@@ -234,7 +286,7 @@ fn by_keys(backend: Backend, columns: &str, table: &str, n: usize) -> String {
 /// in the same order: no grant or revocation sits inside the run, so consents cannot
 /// change within it.
 async fn accept_run(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     backend: Backend,
     jobs: &[Job],
 ) -> Result<Vec<Outcome>> {
@@ -335,7 +387,7 @@ async fn accept_run(
 /// Opens the cases stored messages start, or reopens the ones their threads belong to,
 /// counts their feedback scores towards NPS, and queues their webhook events.
 async fn file_in_cases(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     backend: Backend,
     messages: &[&NewMessage],
     rules: &[AlertRule],
@@ -384,7 +436,7 @@ async fn file_in_cases(
     hooks.queue_in(tx, &events).await
 }
 
-async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
+async fn apply(tx: &mut Transaction<'_, Any>, backend: Backend, job: &Job) -> Result<Outcome> {
     let m = job.message();
     // Replay: an id is accepted once, even after its content was deleted; the same
     // content again gets the same answer. Later jobs of the same batch see earlier ones:
@@ -463,7 +515,7 @@ async fn apply(tx: &mut Transaction<'static, Any>, backend: Backend, job: &Job) 
 /// it; keeps the consent's terms marked revoked, so later messages under it are refused,
 /// and each deleted message's id, digest and receipt, so none can be replayed.
 async fn revoke(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     backend: Backend,
     message: &NewMessage,
 ) -> Result<Outcome> {
@@ -562,7 +614,7 @@ pub(crate) async fn delete_under_consent(
     Ok(deleted)
 }
 
-async fn insert_message(tx: &mut Transaction<'static, Any>, m: &NewMessage, response: &str) -> Result<()> {
+async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage, response: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO messages (id, kind, sender, consent_id, thread_id, in_reply_to, score, digest, document,
          response, received) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -584,7 +636,7 @@ async fn insert_message(tx: &mut Transaction<'static, Any>, m: &NewMessage, resp
 }
 
 async fn check_consent(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     backend: Backend,
     sender: &str,
     need: &ConsentNeed,
