@@ -254,7 +254,11 @@ async fn process(store: &Store, conn: &mut Held, jobs: &[Job]) -> Result<Vec<Out
     result
 }
 
-async fn process_in_one_transaction(store: &Store, conn: &mut AnyConnection, jobs: &[Job]) -> Result<Vec<Outcome>> {
+async fn process_in_one_transaction(
+    store: &Store,
+    conn: &mut AnyConnection,
+    jobs: &[Job],
+) -> Result<Vec<Outcome>> {
     let mut tx = store.write_tx_on(conn).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut i = 0;
@@ -285,11 +289,7 @@ fn by_keys(backend: Backend, columns: &str, table: &str, n: usize) -> String {
 /// Set-wise equivalent of [`apply`] for a run of `Job::Accept`s, with the same outcomes
 /// in the same order: no grant or revocation sits inside the run, so consents cannot
 /// change within it.
-async fn accept_run(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
-    jobs: &[Job],
-) -> Result<Vec<Outcome>> {
+async fn accept_run(tx: &mut Transaction<'_, Any>, backend: Backend, jobs: &[Job]) -> Result<Vec<Outcome>> {
     use std::collections::HashMap;
     let accepts: Vec<(&NewMessage, &String, &String, &ConsentNeed)> = jobs
         .iter()
@@ -514,11 +514,7 @@ async fn apply(tx: &mut Transaction<'_, Any>, backend: Backend, job: &Job) -> Re
 /// Deletes every message held under the consent, and the offers and replies sent under
 /// it; keeps the consent's terms marked revoked, so later messages under it are refused,
 /// and each deleted message's id, digest and receipt, so none can be replayed.
-async fn revoke(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
-    message: &NewMessage,
-) -> Result<Outcome> {
+async fn revoke(tx: &mut Transaction<'_, Any>, backend: Backend, message: &NewMessage) -> Result<Outcome> {
     let consent_id = message.consent_id.clone().unwrap_or_default();
     let sql = format!(
         "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1{}",
