@@ -121,21 +121,39 @@ impl Writer {
 /// the same thread: under load a one-message batch waited 19–80 ms for its connection
 /// while requests piled up behind it (BENCHMARKS.md, eleventh session).
 #[derive(Default)]
-struct Held(Option<PoolConnection<Any>>);
+struct Held {
+    conn: Option<PoolConnection<Any>>,
+    /// When it last ran a batch.
+    used: Option<std::time::Instant>,
+}
+
+/// A connection unused this long is pinged before its next batch, as the pool did for
+/// every batch: the server may have restarted or a proxy dropped it while it sat idle,
+/// and a dead connection would fail the first request after a quiet spell. Under load
+/// batches follow each other closer than this and pay nothing.
+const CHECK_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Held {
     async fn get(&mut self, store: &Store) -> Result<&mut AnyConnection> {
-        if self.0.is_none() {
-            self.0 = Some(store.writes().acquire().await?);
+        use sqlx::Connection;
+        let idle = self.used.is_none_or(|used| used.elapsed() > CHECK_AFTER_IDLE);
+        if let (Some(conn), true) = (self.conn.as_mut(), idle) {
+            if conn.ping().await.is_err() {
+                self.discard();
+            }
         }
-        self.0.as_deref_mut().ok_or_else(|| Error::Refused("the writer has no connection".into()))
+        if self.conn.is_none() {
+            self.conn = Some(store.writes().acquire().await?);
+        }
+        self.used = Some(std::time::Instant::now());
+        self.conn.as_deref_mut().ok_or_else(|| Error::Refused("the writer has no connection".into()))
     }
 
     /// Closes the connection after a failure: a failed COMMIT (a full disk, a lost
     /// server) can leave it inside its transaction, refusing every later BEGIN
     /// ("non-zero transaction depth"), so the next batch opens a fresh one.
     fn discard(&mut self) {
-        if let Some(mut conn) = self.0.take() {
+        if let Some(mut conn) = self.conn.take() {
             conn.close_on_drop();
         }
     }
@@ -151,8 +169,8 @@ async fn run(store: Arc<Store>, mut rx: mpsc::Receiver<Request>, metrics: Arc<cr
     loop {
         let first = tokio::select! {
             biased;
-            () = &mut closed, if conn.0.is_some() => {
-                conn.0 = None;
+            () = &mut closed, if conn.conn.is_some() => {
+                conn.conn = None;
                 continue;
             }
             first = rx.recv() => match first {

@@ -170,6 +170,31 @@ async fn unavailable_store_is_503_not_lost(db: Db) {
     assert_problem(&got, 503, "unavailable");
 }
 
+/// The writer keeps its database connection between batches; one the server dropped
+/// while it sat idle (a restart, a proxy's idle limit) must not cost the next person's
+/// message a refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_while_idle_costs_no_message() {
+    use sqlx::Connection;
+    let v = TestVendor::start(Db::Postgres).await;
+    let p = Person::new(&v);
+    let consent = p.agreed(&v, AgreementId::SdBase, Purpose::Service, &[Category::Support]).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let mut admin = sqlx::PgConnection::connect(&v.database_url).await.unwrap();
+    let dropped: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(dropped.iter().any(|d| *d), "the vendor's connections were there to drop");
+    admin.close().await.unwrap();
+    let got = v.post(&p.support(consent, "after a quiet spell")).await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    assert!(got.1["receipt"].is_object(), "{}", got.1);
+}
+
 #[tokio::test]
 async fn slow_clients_are_cut_off_with_a_problem() {
     let dir = tempfile::tempdir().unwrap();
