@@ -503,26 +503,6 @@ impl Store {
         Ok(())
     }
 
-    /// Stores the signed answer of a revocation whose content is now erased; returns the
-    /// answer stored (another instance's, if it got there first).
-    pub(crate) async fn set_response(
-        conn: &mut sqlx::AnyConnection,
-        message_id: &str,
-        response: &str,
-    ) -> Result<String> {
-        sqlx::query("UPDATE messages SET response = $1 WHERE id = $2 AND response = ''")
-            .bind(response)
-            .bind(message_id)
-            .execute(&mut *conn)
-            .await?;
-        let stored: String = sqlx::query("SELECT response FROM messages WHERE id = $1")
-            .bind(message_id)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("response")?;
-        Ok(stored)
-    }
-
     /// Records an inbox query's id; `false` when it was seen before (a replay).
     pub(crate) async fn first_inbox_query(&self, id: &str, sender: &Did, created: Timestamp) -> Result<bool> {
         let inserted = sqlx::query(

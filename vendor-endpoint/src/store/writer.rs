@@ -234,10 +234,7 @@ async fn finish_revocations(
     if !outcomes.iter().any(|o| matches!(o, Outcome::Revoked { .. })) {
         return outcomes.into_iter().map(Ok).collect();
     }
-    let erased = match conn.get(store).await {
-        Ok(c) => store.erase_deleted(c).await,
-        Err(e) => Err(e),
-    };
+    let erased = async { store.erase_deleted(conn.get(store).await?).await }.await;
     let mut out = Vec::with_capacity(outcomes.len());
     for (outcome, job) in outcomes.into_iter().zip(jobs) {
         out.push(match (outcome, job, &erased) {
@@ -247,10 +244,9 @@ async fn finish_revocations(
             })),
             (Outcome::Revoked { message_id, deleted }, Job::Revoke { answer, .. }, Ok(())) => {
                 let response = answer(deleted);
-                match conn.get(store).await {
-                    Ok(c) => Store::set_response(c, &message_id, &response).await.map(Outcome::Stored),
-                    Err(e) => Err(e),
-                }
+                async { set_response(conn.get(store).await?, &message_id, &response).await }
+                    .await
+                    .map(Outcome::Stored)
             }
             (other, _, _) => Ok(other),
         });
@@ -258,14 +254,27 @@ async fn finish_revocations(
     out
 }
 
+/// Stores the signed answer of a revocation whose content is now erased; returns the
+/// answer stored (another instance's, if it got there first).
+async fn set_response(conn: &mut AnyConnection, message_id: &str, response: &str) -> Result<String> {
+    sqlx::query("UPDATE messages SET response = $1 WHERE id = $2 AND response = ''")
+        .bind(response)
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await?;
+    let stored: String = sqlx::query("SELECT response FROM messages WHERE id = $1")
+        .bind(message_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("response")?;
+    Ok(stored)
+}
+
 /// Applies `jobs` in order in one transaction and commits it. Runs of ordinary messages
 /// (the common case under load) are handled set-wise: one lookup of their ids, one of
 /// their consents, multi-row inserts; grants and revocations go one by one.
 async fn process(store: &Store, conn: &mut Held, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let result = match conn.get(store).await {
-        Ok(c) => process_in_one_transaction(store, c, jobs).await,
-        Err(e) => Err(e),
-    };
+    let result = async { process_in_one_transaction(store, conn.get(store).await?, jobs).await }.await;
     if result.is_err() {
         conn.discard();
     }
