@@ -214,7 +214,11 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        let writes = match pool_options(backend, Role::Writer).connect(url).await {
+        // Opened on first use, by the writer on its own runtime (`writer::Writer::start`):
+        // a PostgreSQL connection's socket answers to the runtime that opened it, and the
+        // request handlers' runtime would see its replies late under load. The shared
+        // pool has just connected to the same URL.
+        let writes = match pool_options(backend, Role::Writer).connect_lazy(url) {
             Ok(writes) => writes,
             Err(e) => {
                 pool.close().await;

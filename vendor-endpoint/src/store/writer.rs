@@ -101,9 +101,34 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer task over `store`.
+    ///
+    /// The writer runs on a thread and runtime of its own. On the request handlers'
+    /// runtime each of a batch's ~18 statements, answered by the database, woke the
+    /// writer behind every request queued on that runtime (tokio looks at wake-ups from
+    /// other threads every 61 tasks): under a backlog, a batch's work took 130–400 µs a
+    /// message instead of ~40, and one slow commit grew into half a second of queued
+    /// requests (BENCHMARKS.md, twelfth session). On its own runtime a wake-up is
+    /// answered as soon as the kernel gives the thread a core.
     pub fn start(store: Store, metrics: Arc<crate::metrics::Metrics>) -> Self {
         let (tx, rx) = mpsc::channel::<Request>(4 * MAX_BATCH);
-        tokio::spawn(run(Arc::new(store), rx, metrics));
+        let work = run(Arc::new(store), rx, metrics);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        match runtime {
+            Ok(runtime) => {
+                let spawned = std::thread::Builder::new()
+                    .name("parley-writer".into())
+                    .spawn(move || runtime.block_on(work));
+                if let Err(e) = spawned {
+                    tracing::error!("cannot start the store writer's thread: {e}");
+                }
+            }
+            // Without a runtime of its own (the system refused a thread's resources)
+            // it shares the caller's, slower under load but correct.
+            Err(e) => {
+                tracing::warn!("the store writer shares the request runtime: {e}");
+                tokio::spawn(work);
+            }
+        }
         Self { tx }
     }
 
