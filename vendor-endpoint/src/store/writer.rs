@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::cases::{self, NewCase};
 use super::insights::{self, enabled_rules_in, AlertRule, ScoreChange};
 use super::webhooks::{self, Event, EventType};
-use super::{by_consent, consent_row, rows, Backend, Store};
+use super::{by_consent, consent_row, rows, Backend, ConsentRow, Store, StoredConsent, CONSENT_COLUMNS};
 use crate::consent::{consent_refusal, ConsentNeed, ConsentRefusal};
 use crate::error::{Error, Result};
 
@@ -368,15 +368,18 @@ async fn accept_run(tx: &mut Transaction<'_, Any>, backend: Backend, jobs: &[Job
     consent_ids.sort_unstable();
     consent_ids.dedup();
     let consent_ids = rows::padded(&consent_ids);
-    let columns = "id, person, state, purpose, categories, retention_days";
-    let sql = by_keys(backend, columns, "consents", consent_ids.len()) + backend.share_lock();
+    let select = by_keys(backend, CONSENT_COLUMNS, "consents", consent_ids.len()) + backend.share_lock();
+    let sql = backend.as_one_row(CONSENT_COLUMNS, &select);
     let mut query = sqlx::query(&sql);
     for id in &consent_ids {
         query = query.bind(*id);
     }
+    let found: String = query.fetch_one(&mut **tx).await?.try_get("found")?;
+    let found: Vec<StoredConsent> =
+        serde_json::from_str(&found).map_err(|e| Error::Refused(format!("stored consents: {e}")))?;
     let mut consents = HashMap::new();
-    for row in query.fetch_all(&mut **tx).await? {
-        let c = consent_row(&row)?;
+    for c in found {
+        let c = ConsentRow::from_columns(c)?;
         consents.insert(c.id.clone(), c);
     }
 
