@@ -318,12 +318,8 @@ impl Store {
 
     /// A consent.
     pub async fn consent(&self, id: &str) -> Result<Option<ConsentRow>> {
-        let row = sqlx::query(
-            "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("SELECT {CONSENT_COLUMNS} FROM consents WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(consent_row).transpose()
     }
 

@@ -571,12 +571,7 @@ async fn apply(tx: &mut Transaction<'_, Any>, backend: Backend, job: &Job) -> Re
 /// and each deleted message's id, digest and receipt, so none can be replayed.
 async fn revoke(tx: &mut Transaction<'_, Any>, backend: Backend, message: &NewMessage) -> Result<Outcome> {
     let consent_id = message.consent_id.clone().unwrap_or_default();
-    let sql = format!(
-        "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1{}",
-        backend.exclusive_lock()
-    );
-    let row = sqlx::query(&sql).bind(&consent_id).fetch_optional(&mut **tx).await?;
-    let consent = match row.as_ref().map(consent_row).transpose()? {
+    let consent = match consent_in(tx, &consent_id, backend.exclusive_lock()).await? {
         Some(c) if c.person == message.sender => c,
         _ => return Ok(Outcome::Consent(ConsentRefusal::Missing(consent_id))),
     };
@@ -692,13 +687,15 @@ async fn check_consent(
     sender: &str,
     need: &ConsentNeed,
 ) -> Result<Option<ConsentRefusal>> {
-    let sql = format!(
-        "SELECT id, person, state, purpose, categories, retention_days FROM consents WHERE id = $1{}",
-        backend.share_lock()
-    );
-    let row = sqlx::query(&sql).bind(&need.consent_id).fetch_optional(&mut **tx).await?;
-    let consent = row.as_ref().map(consent_row).transpose()?;
+    let consent = consent_in(tx, &need.consent_id, backend.share_lock()).await?;
     Ok(consent_refusal(consent.as_ref(), sender, need))
+}
+
+/// One consent, read with `lock` (the backend's share or exclusive lock clause).
+async fn consent_in(tx: &mut Transaction<'_, Any>, id: &str, lock: &str) -> Result<Option<ConsentRow>> {
+    let sql = format!("SELECT {CONSENT_COLUMNS} FROM consents WHERE id = $1{lock}");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(consent_row).transpose()
 }
 
 #[cfg(test)]
