@@ -59,6 +59,30 @@ pub fn canonicalize(value: &Value) -> String {
     out
 }
 
+/// Writes the object with `members` in RFC 8785 canonical form: [`canonicalize`] of an
+/// object built from them, without building it (a proof hashes a document minus its
+/// `proof`, and copying the document to remove it would cost more than the hashing).
+/// The names must be distinct.
+pub fn canonicalize_members<'a>(members: impl IntoIterator<Item = (&'a str, &'a Value)>) -> String {
+    let mut out = String::with_capacity(128);
+    write_object(members.into_iter().collect(), &mut out);
+    out
+}
+
+fn write_object(mut members: Vec<(&str, &Value)>, out: &mut String) {
+    members.sort_by(|(a, _), (b, _)| utf16_order(a, b));
+    out.push('{');
+    for (i, (key, member)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(key, out);
+        out.push(':');
+        write_value(member, out);
+    }
+    out.push('}');
+}
+
 fn write_value(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
@@ -76,21 +100,7 @@ fn write_value(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Object(members) => {
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            // RFC 8785 §3.2.3: order by UTF-16 code units, not by UTF-8 bytes or chars.
-            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
-            for (i, (key, member)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(key, out);
-                out.push(':');
-                write_value(member, out);
-            }
-            out.push('}');
-        }
+        Value::Object(members) => write_object(members.iter().map(|(k, v)| (k.as_str(), v)).collect(), out),
     }
 }
 
@@ -107,23 +117,45 @@ fn write_number(n: &Number, out: &mut String) {
     }
 }
 
+/// RFC 8785 §3.2.3's order of member names: by UTF-16 code units, not by UTF-8 bytes.
+///
+/// The two orders differ only where a character above U+FFFF (UTF-8 lead byte F0–F4,
+/// UTF-16 surrogates D800–DFFF) meets one in U+E000–U+FFFF (lead byte EE or EF). So the
+/// first differing byte decides unless it is EE or above, and only then are the names
+/// re-read as UTF-16: names are nearly always ASCII, and this runs for every member of
+/// every document signed or verified.
+fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match a.bytes().zip(b.bytes()).find(|(x, y)| x != y) {
+        None => a.len().cmp(&b.len()),
+        Some((x, y)) if x < 0xEE && y < 0xEE => x.cmp(&y),
+        Some(_) => a.encode_utf16().cmp(b.encode_utf16()),
+    }
+}
+
+/// Writes `s` as a JSON string with the minimal escaping RFC 8785 §3.2.2.2 asks for:
+/// `"`, `\` and the control characters, nothing else. Runs of bytes that need no escape
+/// are copied whole (every byte that does is ASCII, so the runs split at char
+/// boundaries).
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped: std::borrow::Cow<str> = match b {
+            b'"' => "\\\"".into(),
+            b'\\' => "\\\\".into(),
+            0x08 => "\\b".into(),
+            0x0c => "\\f".into(),
+            b'\n' => "\\n".into(),
+            b'\r' => "\\r".into(),
+            b'\t' => "\\t".into(),
+            0..=0x1f => format!("\\u{b:04x}").into(),
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        out.push_str(&escaped);
+        run = i + 1;
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -248,6 +280,37 @@ mod tests {
         assert_eq!(canon("-0").unwrap(), "0");
         assert_eq!(canon("18446744073709551615").unwrap(), "18446744073709552000");
         assert_eq!(canon("1.0").unwrap(), "1");
+    }
+
+    /// Strings drawn mostly from where the UTF-8 and UTF-16 orders disagree: ASCII,
+    /// U+E000–U+FFFF and the supplementary planes, plus anything at all.
+    fn tricky_string() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let tricky = prop_oneof![
+            proptest::char::range('a', 'c'),
+            proptest::char::range('\u{0}', '\u{1f}'),
+            proptest::char::range('\u{e000}', '\u{ffff}'),
+            proptest::char::range('\u{10000}', '\u{10ffff}'),
+            any::<char>(),
+        ];
+        proptest::collection::vec(tricky, 0..6).prop_map(|cs| cs.into_iter().collect())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn member_order_is_utf16_order(a in tricky_string(), b in tricky_string()) {
+            proptest::prop_assert_eq!(utf16_order(&a, &b), a.encode_utf16().cmp(b.encode_utf16()));
+            let shared = format!("{a}{b}");
+            proptest::prop_assert_eq!(utf16_order(&shared, &a), shared.encode_utf16().cmp(a.encode_utf16()));
+        }
+
+        #[test]
+        fn strings_are_escaped_as_json_requires(s in tricky_string()) {
+            // serde_json escapes exactly RFC 8785's set, the same way.
+            let mut out = String::new();
+            write_string(&s, &mut out);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+        }
     }
 
     #[test]
