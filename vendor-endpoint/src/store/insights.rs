@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::cases::{NewCase, ScoreBand};
 use super::staff::uuid_v4;
-use super::Store;
+use super::{Backend, Store};
 use crate::error::{Error, Result};
 
 /// What raises an alert on a new case, and the first-response target it sets.
@@ -84,11 +84,41 @@ fn rule_row(r: &AnyRow) -> Result<AlertRule> {
     })
 }
 
-/// The enabled rules, read in the writer's transaction.
-pub(crate) async fn enabled_rules_in(conn: &mut sqlx::AnyConnection) -> Result<Vec<AlertRule>> {
-    let rows =
-        sqlx::query("SELECT * FROM alert_rules WHERE enabled = 1 ORDER BY id").fetch_all(&mut *conn).await?;
-    rows.iter().map(rule_row).collect()
+/// An enabled rule's columns as stored, in [`RULE_COLUMNS`]' order.
+#[derive(Deserialize)]
+struct StoredRule(String, String, Option<String>, Option<i64>, Option<i64>, Option<String>, i64);
+
+/// The columns [`StoredRule`] holds.
+const RULE_COLUMNS: &str = "id, name, kind, score_min, score_max, keyword, first_response_hours";
+
+/// The enabled rules, read in the writer's transaction as one row (see
+/// [`Backend::as_one_row`]): the writer reads them for every batch that opens cases.
+pub(crate) async fn enabled_rules_in(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+) -> Result<Vec<AlertRule>> {
+    let select = format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE enabled = 1");
+    let found: String = sqlx::query(&backend.as_one_row(RULE_COLUMNS, &select))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("found")?;
+    let found: Vec<StoredRule> =
+        serde_json::from_str(&found).map_err(|e| Error::Refused(format!("stored alert rules: {e}")))?;
+    let mut rules: Vec<AlertRule> = found
+        .into_iter()
+        .map(|StoredRule(id, name, kind, score_min, score_max, keyword, first_response_hours)| AlertRule {
+            id,
+            name,
+            kind,
+            score_min,
+            score_max,
+            keyword,
+            first_response_hours,
+            enabled: true,
+        })
+        .collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rules)
 }
 
 /// One feedback score entering or leaving the NPS counts (the nps_days table).

@@ -103,7 +103,7 @@ impl Writer {
     /// Starts the writer task over `store`.
     ///
     /// The writer runs on a thread and runtime of its own. On the request handlers'
-    /// runtime each of a batch's ~18 statements, answered by the database, woke the
+    /// runtime each of a batch's ~15 statements, answered by the database, woke the
     /// writer behind every request queued on that runtime (tokio looks at wake-ups from
     /// other threads every 61 tasks): under a backlog, a batch's work took 130–400 µs a
     /// message instead of ~40, and one slow commit grew into half a second of queued
@@ -331,10 +331,15 @@ async fn process_in_one_transaction(
 
 /// The writer's read of `columns` from the rows of `table` with `n` given ids (`$1`…).
 fn by_keys(backend: Backend, columns: &str, table: &str, n: usize) -> String {
+    by_keys_from(backend, columns, table, 1, n)
+}
+
+/// [`by_keys`] with the ids bound as the statement's `from`th parameter onwards.
+fn by_keys_from(backend: Backend, columns: &str, table: &str, from: usize, n: usize) -> String {
     format!(
         "SELECT {columns} FROM {} WHERE id IN ({})",
         backend.by_key(table),
-        rows::placeholders(backend, 1, n)
+        rows::placeholders(backend, from, n)
     )
 }
 
@@ -352,16 +357,21 @@ async fn accept_run(tx: &mut Transaction<'_, Any>, backend: Backend, jobs: &[Job
         .collect();
 
     let ids = rows::padded(&accepts.iter().map(|(m, _, _, _)| m.id.as_str()).collect::<Vec<_>>());
+    // Ids seen before, stored or deleted since, in one statement: on SQLite each costs
+    // the writer's thread two wake-ups (BENCHMARKS.md, thirteenth session).
     let mut known: HashMap<String, (String, String)> = HashMap::new();
-    for table in ["messages", "deleted_messages"] {
-        let sql = by_keys(backend, "id, digest, response", table, ids.len());
-        let mut query = sqlx::query(&sql);
-        for id in &ids {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
-        }
+    let columns = "id, digest, response";
+    let sql = format!(
+        "{} UNION ALL {}",
+        by_keys(backend, columns, "messages", ids.len()),
+        by_keys_from(backend, columns, "deleted_messages", ids.len() + 1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids.iter().chain(&ids) {
+        query = query.bind(*id);
+    }
+    for row in query.fetch_all(&mut **tx).await? {
+        known.insert(row.try_get("id")?, (row.try_get("digest")?, row.try_get("response")?));
     }
 
     let mut consent_ids: Vec<&str> = accepts.iter().map(|(_, _, _, n)| n.consent_id.as_str()).collect();
@@ -407,7 +417,7 @@ async fn accept_run(tx: &mut Transaction<'_, Any>, backend: Backend, jobs: &[Job
 
     let received = Timestamp::now().to_string();
     let rules = if to_insert.iter().any(|(m, _)| m.case.is_some()) {
-        enabled_rules_in(tx).await?
+        enabled_rules_in(tx, backend).await?
     } else {
         Vec::new()
     };
@@ -524,7 +534,8 @@ async fn apply(tx: &mut Transaction<'_, Any>, backend: Backend, job: &Job) -> Re
                 return Ok(Outcome::Consent(refusal));
             }
             insert_message(tx, message, kept).await?;
-            let rules = if message.case.is_some() { enabled_rules_in(tx).await? } else { Vec::new() };
+            let rules =
+                if message.case.is_some() { enabled_rules_in(tx, backend).await? } else { Vec::new() };
             file_in_cases(tx, backend, &[message], &rules, &Timestamp::now().to_string()).await?;
             Ok(Outcome::Stored(response.clone()))
         }
